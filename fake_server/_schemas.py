@@ -1,0 +1,175 @@
+"""The JSON Schemas shipped in ``schemas/``, loaded through importlib.resources.
+
+Two validators per schema, both built from the same files:
+
+* a fastjsonschema-compiled function for the hot path (a few microseconds per
+  request, so that validating every request and answer stays cheap), and
+* a ``jsonschema`` Draft 2020-12 validator, used only when the fast one says no,
+  for precise messages that name the bad field.
+
+Cross-file references are relative paths resolved against each file's ``$id``
+(``https://pytest-lmstudio.local/schemas/<path>``); both validators resolve them
+from the package data, never from the network.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+SCHEMA_BASE_URI = "https://pytest-lmstudio.local/schemas/"
+
+__all__ = [
+    "SCHEMA_BASE_URI",
+    "SchemaViolation",
+    "Validator",
+    "load_schema",
+    "schema_names",
+    "validator",
+]
+
+
+class SchemaViolation(ValueError):
+    """A document does not match a schema; ``path`` points at the bad field."""
+
+    def __init__(self, schema: str, message: str, path: str) -> None:
+        self.schema = schema
+        self.message = message
+        self.path = path
+        where = f" at {path}" if path else ""
+        super().__init__(f"{message}{where} (schema {schema})")
+
+
+def _root() -> Traversable:
+    return resources.files("fake_server").joinpath("schemas")
+
+
+def _walk(folder: Traversable, prefix: str) -> Iterator[str]:
+    for entry in folder.iterdir():
+        if entry.is_dir():
+            yield from _walk(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(".schema.json"):
+            yield f"{prefix}{entry.name}"
+
+
+def schema_names() -> list[str]:
+    """Every shipped schema, as paths relative to ``schemas/`` (``openai/chat-completion...``)."""
+    return sorted(_walk(_root(), ""))
+
+
+@functools.lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """The parsed schema ``name`` (a path relative to ``schemas/``)."""
+    node = _root()
+    for part in name.split("/"):
+        node = node.joinpath(part)
+    try:
+        text = node.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KeyError(f"no schema named {name!r}; shipped: {', '.join(schema_names())}") from None
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _name_from_uri(uri: str) -> str:
+    if not uri.startswith(SCHEMA_BASE_URI):
+        raise KeyError(f"schema reference outside the shipped schemas: {uri}")
+    return uri[len(SCHEMA_BASE_URI) :].split("#", 1)[0]
+
+
+def _format_path(parts: Any) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+@dataclass
+class Validator:
+    """Checks documents against one schema: fast when valid, precise when not."""
+
+    name: str
+    _fast: Callable[[Any], Any]
+    _precise: Any = None
+    _lock: threading.Lock = threading.Lock()
+
+    def is_valid(self, document: Any) -> bool:
+        try:
+            self._fast(document)
+        except Exception:
+            return False
+        return True
+
+    def check(self, document: Any) -> None:
+        """Raise ``SchemaViolation`` naming the first bad field, or return."""
+        if self.is_valid(document):
+            return
+        error = self.first_error(document)
+        if error is None:  # the two validators disagree: trust the stricter answer
+            raise SchemaViolation(self.name, "document rejected by the compiled validator", "")
+        raise error
+
+    def first_error(self, document: Any) -> SchemaViolation | None:
+        import jsonschema
+
+        precise = self._precise_validator()
+        best = jsonschema.exceptions.best_match(precise.iter_errors(document))
+        if best is None:
+            return None
+        return SchemaViolation(self.name, best.message, _format_path(best.absolute_path))
+
+    def errors(self, document: Any) -> list[SchemaViolation]:
+        """Every violation, for reports that list them all."""
+        precise = self._precise_validator()
+        return [
+            SchemaViolation(self.name, e.message, _format_path(e.absolute_path))
+            for e in precise.iter_errors(document)
+        ]
+
+    def _precise_validator(self) -> Any:
+        with self._lock:
+            if self._precise is None:
+                self._precise = _build_precise(self.name)
+            return self._precise
+
+
+def _build_precise(name: str) -> Any:
+    import jsonschema
+    import referencing
+
+    def retrieve(uri: str) -> referencing.Resource[Any]:
+        return referencing.Resource.from_contents(load_schema(_name_from_uri(uri)))
+
+    registry: referencing.Registry[Any] = referencing.Registry(retrieve=retrieve)  # type: ignore[call-arg]
+    return jsonschema.Draft202012Validator(load_schema(name), registry=registry)
+
+
+_build_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=None)
+def _validator_cached(name: str) -> Validator:
+    import fastjsonschema
+
+    def handler(uri: str) -> dict[str, Any]:
+        return load_schema(_name_from_uri(uri))
+
+    fast = fastjsonschema.compile(
+        load_schema(name),
+        handlers={"https": handler},
+        use_default=False,
+        detailed_exceptions=False,
+    )
+    return Validator(name, fast, None, threading.Lock())
+
+
+def validator(name: str) -> Validator:
+    """The compiled ``Validator`` for schema ``name`` (built once, then shared)."""
+    with _build_lock:
+        return _validator_cached(name)

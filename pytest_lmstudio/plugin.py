@@ -1,0 +1,3 @@
+"""The pytest plugin (fixtures and options); wiring only."""
+
+from __future__ import annotations
