@@ -1,5 +1,28 @@
-"""A fake LM Studio server for tests."""
+"""A fake LM Studio server for tests: faithful by default, scriptable, validated.
+
+from fake_server import FakeLMStudio
+
+with FakeLMStudio() as fake:
+    fake.chat.reply("Hello!")
+    ...  # point any OpenAI-compatible client at fake.url
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._catalog import Model
+from ._errors import FakeCheckError, FakeServerError, ScenarioError, ScriptError
+from ._journal import RecordedRequest
+from ._script import RouteScript, Rule
+from ._server import FakeLMStudio
+
+__all__ = [
+    "FakeCheckError",
+    "FakeLMStudio",
+    "FakeServerError",
+    "Model",
+    "RecordedRequest",
+    "RouteScript",
+    "Rule",
+    "ScenarioError",
+    "ScriptError",
+]

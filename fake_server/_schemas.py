@@ -14,13 +14,13 @@ from the package data, never from the network.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
-from importlib.resources.abc import Traversable
 from typing import Any
 
 SCHEMA_BASE_URI = "https://pytest-lmstudio.local/schemas/"
@@ -46,11 +46,11 @@ class SchemaViolation(ValueError):
         super().__init__(f"{message}{where} (schema {schema})")
 
 
-def _root() -> Traversable:
+def _root() -> Any:  # a Traversable
     return resources.files("fake_server").joinpath("schemas")
 
 
-def _walk(folder: Traversable, prefix: str) -> Iterator[str]:
+def _walk(folder: Any, prefix: str) -> Iterator[str]:
     for entry in folder.iterdir():
         if entry.is_dir():
             yield from _walk(entry, f"{prefix}{entry.name}/")
@@ -63,7 +63,7 @@ def schema_names() -> list[str]:
     return sorted(_walk(_root(), ""))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """The parsed schema ``name`` (a path relative to ``schemas/``)."""
     node = _root()
@@ -97,7 +97,7 @@ class Validator:
     name: str
     _fast: Callable[[Any], Any]
     _precise: Any = None
-    _lock: threading.Lock = threading.Lock()
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def is_valid(self, document: Any) -> bool:
         try:
@@ -153,18 +153,20 @@ def _build_precise(name: str) -> Any:
 _build_lock = threading.Lock()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator_cached(name: str) -> Validator:
     import fastjsonschema
 
     def handler(uri: str) -> dict[str, Any]:
         return load_schema(_name_from_uri(uri))
 
+    # compile() rewrites the root's $refs in place: give it a copy, not the cached dict.
+    # detailed_exceptions=False is not used: fastjsonschema 2.22 then fails to compile any
+    # schema with "const" (KeyError 'definition_rule'); the flag only costs on rejection.
     fast = fastjsonschema.compile(
-        load_schema(name),
+        copy.deepcopy(load_schema(name)),
         handlers={"https": handler},
         use_default=False,
-        detailed_exceptions=False,
     )
     return Validator(name, fast, None, threading.Lock())
 

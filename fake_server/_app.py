@@ -1,0 +1,964 @@
+"""The aiohttp application: LM Studio's routes, its checks and error bodies, and the
+answers (scripted or default) shaped by the active profile."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ._catalog import Model, Purpose
+from ._content import (
+    ContentSource,
+    count_tokens,
+    embedding_vector,
+    encode_base64,
+    limit_tokens,
+    prompt_tokens_for_chat,
+    prompt_tokens_for_completion,
+    split_tokens,
+)
+from ._journal import RecordedRequest
+from ._profiles import LMSTUDIO_VERSION, ChatMessage, Profile, dumps, error_object
+from ._schemas import SchemaViolation, validator
+from ._script import Action, Fail, Raw, Reply, Respond, RouteName, Rule, Stream
+
+if TYPE_CHECKING:
+    from ._server import FakeLMStudio, _State
+
+ADMIN_PREFIX = "/__fake__"
+JSON_TYPE = "application/json; charset=utf-8"
+ALLOWED_ROLES = ("user", "assistant", "system", "tool", "developer")
+
+MSG_MESSAGES_REQUIRED = "'messages' field is required"
+MSG_BAD_ROLE = (
+    "'messages' array must only contain objects with a 'role' field that is in "
+    "[user, assistant, system, tool]. Got '{role}'"
+)
+MSG_INVALID_MESSAGES = (
+    "Invalid 'messages' in payload. Please check the structure of your 'messages' and try again"
+)
+MSG_RESPONSE_FORMAT = "'response_format.type' must be 'json_schema' or 'text'"
+MSG_NO_MODELS = (
+    "No models loaded. Please load a model in the developer page or use the 'lms load' command."
+)
+MSG_UNKNOWN_MODEL = (
+    'Invalid model identifier "{model}". Please specify a valid downloaded model (e.g., {valid}).'
+)
+MSG_AUTH_MISSING = (
+    "An LM Studio API token is required to make requests to this server, but none was provided "
+    "using the Authorization header using the 'Bearer' scheme (i.e., 'Authorization: Bearer "
+    "$LM_API_TOKEN'). Learn more at: https://lmstudio.ai/docs/developer/core/authentication."
+)
+MSG_AUTH_INVALID = (
+    "The LM Studio API token provided in the Authorization header is not valid for this server. "
+    "Learn more at: https://lmstudio.ai/docs/developer/core/authentication."
+)
+
+REQUEST_SCHEMAS: dict[str, str] = {
+    "chat": "openai/chat-completion-request.schema.json",
+    "completions": "openai/completion-request.schema.json",
+    "embeddings": "openai/embedding-request.schema.json",
+}
+REQUIRED_FIELD = {"chat": "messages", "completions": "prompt", "embeddings": "input"}
+PURPOSE: dict[str, Purpose] = {
+    "chat": "chat",
+    "completions": "completions",
+    "embeddings": "embeddings",
+}
+
+
+def response_schema(route: RouteName, native: bool) -> str:
+    if route == "chat":
+        return (
+            "lmstudio/chat-completion.schema.json"
+            if native
+            else "openai/chat-completion.schema.json"
+        )
+    if route == "completions":
+        return "lmstudio/completion.schema.json" if native else "openai/completion.schema.json"
+    if route == "embeddings":
+        return "openai/embedding-list.schema.json"
+    return "lmstudio/model-list.schema.json" if native else "openai/model-list.schema.json"
+
+
+CHUNK_SCHEMAS = {
+    "chat": "openai/chat-completion-chunk.schema.json",
+    "completions": "openai/completion-chunk.schema.json",
+}
+ERROR_SCHEMA = "lmstudio/error.schema.json"
+STREAM_ERROR_SCHEMA = "lmstudio/stream-error.schema.json"
+
+
+def etag(data: bytes) -> str:
+    """Express's weak ETag: ``W/"<length hex>-<base64 sha1, 27 chars>"``."""
+    digest = base64.b64encode(hashlib.sha1(data).digest()).decode("ascii")[:27]
+    return f'W/"{len(data):x}-{digest}"'
+
+
+class ApiAnswer(Exception):
+    """Raised inside a handler to answer at once with ``status`` and ``document``."""
+
+    def __init__(self, status: int, document: Any, headers: Mapping[str, str] | None = None):
+        super().__init__(status)
+        self.status = status
+        self.document = document
+        self.headers = dict(headers or {})
+
+
+class FakeApp:
+    """Builds the aiohttp application and answers its requests for one ``FakeLMStudio``."""
+
+    def __init__(self, server: FakeLMStudio) -> None:
+        self.server = server
+        self._loads: dict[str, asyncio.Event] = {}
+
+    # -- application ----------------------------------------------------------------------
+    def build(self, max_body_bytes: int) -> web.Application:
+        app = web.Application(
+            client_max_size=max_body_bytes, handler_args={"max_field_size": 65536}
+        )
+        add = app.router.add_route
+
+        def inference(
+            route: RouteName, native: bool
+        ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+            async def handler(request: web.Request) -> web.StreamResponse:
+                return await self.handle(request, route, native)
+
+            return handler
+
+        for prefix, native in (("/v1", False), ("/api/v0", True)):
+            add("POST", f"{prefix}/chat/completions", inference("chat", native))
+            add("OPTIONS", f"{prefix}/chat/completions", inference("chat", native))
+            add("POST", f"{prefix}/completions", inference("completions", native))
+            add("POST", f"{prefix}/embeddings", inference("embeddings", native))
+        add("GET", "/v1/models", self.handle_models)
+        add("GET", "/api/v0/models", self.handle_models)
+        add("GET", "/api/v0/models/{model_id:.+}", self.handle_model)
+        add("GET", "/lmstudio-greeting", self.handle_greeting)
+        add("GET", "/lms-status", self.handle_status)
+        from ._admin import add_admin_routes
+
+        add_admin_routes(app, self.server)
+        add("*", "/{tail:.*}", self.handle_unexpected)
+        return app
+
+    # -- helpers --------------------------------------------------------------------------
+    def json_response(
+        self, status: int, document: Any, headers: Mapping[str, str] | None = None
+    ) -> web.Response:
+        data = dumps(document).encode("utf-8")
+        out = {
+            "X-Powered-By": "Express",
+            "Content-Type": JSON_TYPE,
+            "ETag": etag(data),
+            "Keep-Alive": "timeout=5",
+        }
+        if self.server._state.cors:
+            out["Access-Control-Allow-Origin"] = "*"
+            out["Access-Control-Allow-Headers"] = "*"
+        if headers:
+            out.update(headers)
+        return web.Response(status=status, body=data, headers=out)
+
+    def _start_entry(self, request: web.Request) -> RecordedRequest:
+        entry = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            headers=dict(request.headers),
+            body=b"",
+            time=time.time(),
+        )
+        self.server._journal.append(entry)
+        return entry
+
+    def _auth(self, request: web.Request, state: _State) -> None:
+        token = state.api_token
+        if token is None:
+            return
+        header = request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        message = None
+        if not header or scheme.lower() != "bearer" or not given.strip():
+            message = MSG_AUTH_MISSING
+        elif given.strip() != token:
+            message = MSG_AUTH_INVALID
+        if message is not None:
+            body = {
+                "error": {"type": "invalid_request", "code": "invalid_api_key", "message": message}
+            }
+            if state.profile.strict_openai:
+                body = error_object(message, "invalid_request_error", None, "invalid_api_key")
+            raise ApiAnswer(401, body)
+
+    async def _read_json(
+        self, request: web.Request, entry: RecordedRequest, profile: Profile
+    ) -> Any:
+        try:
+            data = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            limit = request.app._client_max_size
+            size = request.content_length
+            got = f"{size} bytes" if size is not None else "more than that"
+            raise ApiAnswer(
+                413,
+                profile.error_string(
+                    f"Request body too large: {got}, the fake's limit is {limit} bytes. "
+                    "Send a smaller body, or start the fake with a larger max_body_bytes."
+                ),
+            ) from exc
+        entry.body = data
+        if not data:
+            return None
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError:
+            raise ApiAnswer(400, profile.error_string("Request body is not valid UTF-8")) from None
+        except json.JSONDecodeError as exc:
+            raise ApiAnswer(
+                400,
+                profile.error_string(
+                    f"{exc.msg} in JSON at position {exc.pos} "
+                    f"(line {exc.lineno} column {exc.colno})"
+                ),
+            ) from None
+
+    # -- inference routes -----------------------------------------------------------------
+    async def handle(
+        self, request: web.Request, route: RouteName, native: bool
+    ) -> web.StreamResponse:
+        entry = self._start_entry(request)
+        started = time.perf_counter()
+        state = self.server._state
+        try:
+            response = await self._handle(request, entry, state, route, native)
+        except ApiAnswer as answer:
+            response = self.json_response(answer.status, answer.document, answer.headers)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or a bad scripted answer: report it to the test
+            response = self._internal_error(request, exc)
+        entry.status = response.status
+        entry.duration = time.perf_counter() - started
+        return response
+
+    def _internal_error(self, request: web.Request, exc: BaseException) -> web.Response:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.server._record_error(f"{request.method} {request.path}: {exc}\n{text}")
+        return self.json_response(
+            500, {"error": f"pytest-lmstudio fake: error inside the server: {exc}"}
+        )
+
+    async def _handle(
+        self,
+        request: web.Request,
+        entry: RecordedRequest,
+        state: _State,
+        route: RouteName,
+        native: bool,
+    ) -> web.StreamResponse:
+        profile = state.profile
+        self._auth(request, state)
+        body = await self._read_json(request, entry, profile)
+        entry.json = body
+        self._check_request(route, body, state)
+        assert isinstance(body, dict)
+        entry.stream = bool(body.get("stream")) and route != "embeddings"
+        requested = body.get("model")
+        with self.server._lock:
+            resolution = state.catalog.resolve(
+                requested,
+                PURPOSE[route],
+                jit=state.jit,
+                single_loaded_fallback=state.single_loaded_fallback,
+            )
+        model = self._resolved_model(resolution, requested, route, profile)
+        entry.model = model.id
+        if resolution.needs_load:
+            await self._jit_load(model, state, body.get("ttl"))
+        rule = self.server._pick_rule(route, body, model.id)
+        entry.rule = rule
+        action = rule.action if rule is not None else None
+        if isinstance(action, (Fail, Respond, Raw)):
+            return self.scripted_response(action, route, native, state)
+        if route == "embeddings":
+            return self._embeddings(body, model, state, action)
+        src = ContentSource(state.seed, body)
+        created = int(state.clock())
+        if route == "chat":
+            return await self._chat(request, body, model, state, native, action, src, created)
+        return await self._completions(request, body, model, state, native, action, src, created)
+
+    def _check_request(self, route: RouteName, body: Any, state: _State) -> None:
+        """LM Studio's own checks first (its exact messages), then the JSON Schema."""
+        profile = state.profile
+        required = REQUIRED_FIELD[route]
+        if not isinstance(body, dict) or required not in body:
+            raise ApiAnswer(
+                400, profile.error_string(f"'{required}' field is required", param=required)
+            )
+        if route == "chat":
+            messages = body["messages"]
+            if not isinstance(messages, list):
+                raise ApiAnswer(400, profile.error_string(MSG_INVALID_MESSAGES, param="messages"))
+            for message in messages:
+                role = message.get("role") if isinstance(message, dict) else None
+                if role not in ALLOWED_ROLES:
+                    raise ApiAnswer(
+                        400, profile.error_string(MSG_BAD_ROLE.format(role=role), param="messages")
+                    )
+            response_format = body.get("response_format")
+            if isinstance(response_format, dict) and response_format.get("type") == "json_object":
+                raise ApiAnswer(
+                    400, profile.error_string(MSG_RESPONSE_FORMAT, param="response_format")
+                )
+        if not state.validate:
+            return
+        check = validator(REQUEST_SCHEMAS[route])
+        if check.is_valid(body):
+            return
+        error = check.first_error(body) or SchemaViolation(
+            REQUEST_SCHEMAS[route], "invalid request", ""
+        )
+        field = (
+            error.path[2:].split(".", 1)[0].split("[", 1)[0] if error.path.startswith("$.") else ""
+        )
+        if field == "messages":
+            message = f"{MSG_INVALID_MESSAGES} ({error.message} at {error.path[2:]})"
+        elif field:
+            message = f"Invalid '{field}' in payload: {error.message}"
+        else:
+            message = f"Invalid request payload: {error.message}"
+        raise ApiAnswer(400, profile.error_string(message, param=field or None))
+
+    def _resolved_model(
+        self, resolution: Any, requested: Any, route: RouteName, profile: Profile
+    ) -> Model:
+        if resolution.outcome == "ok":
+            model: Model = resolution.model
+            return model
+        if resolution.outcome == "no_models_loaded":
+            raise ApiAnswer(400, profile.error_string(MSG_NO_MODELS, param="model"))
+        if resolution.outcome == "wrong_type":
+            kind = (
+                "an embedding model"
+                if resolution.model.type == "embeddings"
+                else "not an embedding model"
+            )
+            use = {
+                "chat": "chat completions",
+                "completions": "completions",
+                "embeddings": "embeddings",
+            }[route]
+            raise ApiAnswer(
+                400,
+                profile.error_string(
+                    f'Model "{resolution.model.id}" is {kind} and cannot be used for {use}.',
+                    param="model",
+                ),
+            )
+        valid = ", ".join(resolution.valid) or "none downloaded"
+        message = MSG_UNKNOWN_MODEL.format(model=requested, valid=valid)
+        raise ApiAnswer(
+            400, error_object(message, "invalid_request_error", "model", "model_not_found")
+        )
+
+    async def _jit_load(self, model: Model, state: _State, ttl: Any) -> None:
+        """JIT: the request blocks while the model loads; concurrent requests share the load."""
+        with self.server._lock:
+            if model.loaded:
+                return
+            event = self._loads.get(model.id)
+            owner = event is None
+            if owner:
+                event = self._loads[model.id] = asyncio.Event()
+                model.loading = True
+        assert event is not None
+        if not owner:
+            await event.wait()
+            return
+        try:
+            if model.load_seconds > 0:
+                await asyncio.sleep(model.load_seconds)
+            with self.server._lock:
+                model.mark_loaded(jit=True)
+                if isinstance(ttl, (int, float)) and not isinstance(ttl, bool):
+                    model_ttl = float(ttl)
+                    self.server._ttls[model.id] = model_ttl
+                state.catalog.evict_jit_models(keep=model)
+        finally:
+            with self.server._lock:
+                model.loading = False
+                self._loads.pop(model.id, None)
+            event.set()
+
+    # -- scripted answers -----------------------------------------------------------------
+    def scripted_response(
+        self, action: Fail | Respond | Raw, route: RouteName, native: bool, state: _State
+    ) -> web.Response:
+        if isinstance(action, Raw):
+            headers = {"Content-Type": action.content_type, **action.headers}
+            return web.Response(status=action.status, body=action.body, headers=headers)
+        if isinstance(action, Respond):
+            return self.json_response(action.status, action.json, action.headers)
+        return self.json_response(
+            action.status, fail_body(action, state.profile), fail_headers(action)
+        )
+
+    # -- chat -----------------------------------------------------------------------------
+    async def _chat(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        model: Model,
+        state: _State,
+        native: bool,
+        action: Action | None,
+        src: ContentSource,
+        created: int,
+    ) -> web.StreamResponse:
+        message, finish, pieces = self._chat_answer(body, action, src)
+        usage = self._usage(action, prompt_tokens_for_chat(body), message, pieces)
+        completion_id = src.completion_id("chatcmpl-")
+        if body.get("stream"):
+            stream = action if isinstance(action, Stream) else None
+            return await self._stream_chat(
+                request,
+                body,
+                model,
+                state,
+                completion_id,
+                created,
+                message,
+                finish,
+                pieces,
+                usage,
+                stream,
+            )
+        document = state.profile.chat_completion(
+            completion_id=completion_id,
+            created=created,
+            model=model,
+            message=message,
+            finish_reason=finish,
+            usage=usage,
+            native=native,
+        )
+        return self._checked(document, response_schema("chat", native), state)
+
+    def _chat_answer(
+        self, body: dict[str, Any], action: Action | None, src: ContentSource
+    ) -> tuple[ChatMessage, str, list[str]]:
+        """The answer's message, finish reason, and its content cut into stream pieces."""
+        if isinstance(action, Reply):
+            calls = tuple(wire_tool_call(c, src) for c in action.tool_calls)
+            finish = action.finish_reason or ("tool_calls" if calls else "stop")
+            pieces = split_tokens(action.content) if action.content else []
+            return ChatMessage(action.content, calls, action.reasoning), finish, pieces
+        if isinstance(action, Stream):
+            calls = tuple(wire_tool_call(c, src) for c in action.tool_calls)
+            content = "".join(action.chunks) if action.chunks else None
+            finish = action.finish_reason or ("tool_calls" if calls else "stop")
+            return ChatMessage(content, calls), finish, list(action.chunks)
+        tool = forced_tool(body)
+        if tool is not None:
+            function = tool.get("function") or {}
+            arguments = src.arguments_for(function.get("parameters"))
+            call = {
+                "id": src.tool_call_id(),
+                "type": "function",
+                "function": {"name": function.get("name", ""), "arguments": dumps(arguments)},
+            }
+            return ChatMessage(None, (call,)), "tool_calls", []
+        text, cut = limit_tokens(src.sentences(), token_limit(body))
+        return ChatMessage(text), "length" if cut else "stop", split_tokens(text)
+
+    @staticmethod
+    def _usage(
+        action: Action | None, prompt: int, message: ChatMessage, pieces: list[str]
+    ) -> dict[str, int]:
+        completion = count_tokens(message.content or "") + sum(
+            count_tokens(c["function"]["arguments"]) for c in message.tool_calls
+        )
+        given = getattr(action, "usage", None) or {}
+        prompt = given.get("prompt_tokens", prompt)
+        completion = given.get("completion_tokens", completion)
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        }
+
+    def _checked(
+        self, document: Any, schema: str, state: _State, status: int = 200
+    ) -> web.Response:
+        if state.validate:
+            validator(schema).check(document)  # a broken answer is an error inside the server
+        return self.json_response(status, document)
+
+    async def _stream_chat(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        model: Model,
+        state: _State,
+        completion_id: str,
+        created: int,
+        message: ChatMessage,
+        finish: str,
+        pieces: list[str],
+        usage: dict[str, int],
+        stream: Stream | None,
+    ) -> web.StreamResponse:
+        profile = state.profile
+        prefix = profile.chunk_prefix(completion_id, created, model.id)
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        frames = chat_frames(
+            profile, prefix, message, finish, pieces, usage if include_usage else None
+        )
+        content_frames = len(frames) - (2 if include_usage else 1)
+        if state.validate:
+            check_frames(frames, "chat")
+        timing = (stream.ttft, stream.interval) if stream is not None else (0.0, 0.0)
+        return await self._send_sse(request, frames, content_frames, timing)
+
+    async def _send_sse(
+        self,
+        request: web.Request,
+        frames: list[str],
+        timed_frames: int,
+        timing: tuple[float, float],
+    ) -> web.StreamResponse:
+        """Write ``data:`` frames then ``[DONE]``; the first ``timed_frames`` follow
+        ``(ttft, interval)`` measured from the start, so a long stream does not drift."""
+        response = web.StreamResponse(
+            status=200,
+            headers={
+                "X-Powered-By": "Express",
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "Connection": "keep-alive",
+                **(
+                    {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "*"}
+                    if self.server._state.cors
+                    else {}
+                ),
+            },
+        )
+        await response.prepare(request)
+        ttft, interval = timing
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for index, frame in enumerate(frames):
+            if index < timed_frames and (ttft or interval):
+                delay = start + ttft + index * interval - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await response.write(f"data: {frame}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    # -- completions ----------------------------------------------------------------------
+    async def _completions(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        model: Model,
+        state: _State,
+        native: bool,
+        action: Action | None,
+        src: ContentSource,
+        created: int,
+    ) -> web.StreamResponse:
+        if isinstance(action, Reply):
+            text = action.content or ""
+            finish = action.finish_reason or "stop"
+            pieces = split_tokens(text)
+        elif isinstance(action, Stream):
+            text = "".join(action.chunks)
+            finish = action.finish_reason or "stop"
+            pieces = list(action.chunks)
+        else:
+            text, cut = limit_tokens(src.sentences(), token_limit(body))
+            finish = "length" if cut else "stop"
+            pieces = split_tokens(text)
+        usage = self._usage(action, prompt_tokens_for_completion(body), ChatMessage(text), pieces)
+        completion_id = src.completion_id("cmpl-")
+        profile = state.profile
+        if body.get("stream"):
+            prefix = profile.completion_chunk_prefix(completion_id, created, model.id)
+            frames = [profile.completion_chunk(prefix, p, None) for p in pieces or [""]]
+            timed = len(frames)
+            frames.append(profile.completion_chunk(prefix, "", finish))
+            options = body.get("stream_options")
+            if isinstance(options, dict) and options.get("include_usage"):
+                frames.append(f'{prefix}"choices":[],"usage":{dumps(usage)}}}')
+            if state.validate:
+                check_frames(frames, "completions")
+            timing = (action.ttft, action.interval) if isinstance(action, Stream) else (0.0, 0.0)
+            return await self._send_sse(request, frames, timed, timing)
+        document = profile.completion(
+            completion_id=completion_id,
+            created=created,
+            model=model,
+            text=text,
+            finish_reason=finish,
+            usage=usage,
+            native=native,
+        )
+        return self._checked(document, response_schema("completions", native), state)
+
+    # -- embeddings -----------------------------------------------------------------------
+    def _embeddings(
+        self, body: dict[str, Any], model: Model, state: _State, action: Action | None
+    ) -> web.Response:
+        raw_input = body["input"]
+        if isinstance(raw_input, str):
+            texts = [raw_input]
+        elif (
+            isinstance(raw_input, list) and raw_input and all(isinstance(x, int) for x in raw_input)
+        ):
+            texts = [" ".join(map(str, raw_input))]
+        else:
+            texts = [x if isinstance(x, str) else " ".join(map(str, x)) for x in raw_input]
+        if isinstance(action, Reply) and action.embeddings is not None:
+            vectors: list[list[float]] = [list(v) for v in action.embeddings]
+        else:
+            dims = body.get("dimensions")
+            size = (
+                dims
+                if isinstance(dims, int) and 0 < dims < model.embedding_dimensions
+                else model.embedding_dimensions
+            )
+            vectors = [embedding_vector(state.seed, model.id, t, size) for t in texts]
+        encoded: list[list[float] | str] = (
+            [encode_base64(v) for v in vectors]
+            if body.get("encoding_format") == "base64"
+            else list(vectors)
+        )
+        prompt = sum(count_tokens(t) for t in texts)
+        document = state.profile.embeddings(model, encoded, prompt)
+        return self._checked(document, response_schema("embeddings", False), state)
+
+    # -- models and the small routes ------------------------------------------------------
+    async def handle_models(self, request: web.Request) -> web.StreamResponse:
+        native = request.path.startswith("/api/")
+
+        async def answer(state: _State) -> web.StreamResponse:
+            rule = self.server._pick_rule("models", None, None)
+            if rule is not None:
+                request["rule"] = rule
+                action = rule.action
+                assert isinstance(action, (Fail, Respond, Raw))
+                return self.scripted_response(action, "models", native, state)
+            with self.server._lock:
+                models = state.catalog.listed(jit=state.jit)
+                if native:
+                    document = state.profile.native_model_list(models)
+                else:
+                    document = state.profile.model_list(models)
+            return self._checked(document, response_schema("models", native), state)
+
+        return await self._simple(request, answer)
+
+    async def handle_model(self, request: web.Request) -> web.StreamResponse:
+        model_id = request.match_info["model_id"]
+
+        async def answer(state: _State) -> web.StreamResponse:
+            with self.server._lock:
+                model = state.catalog.get(model_id)
+                document = None if model is None else state.profile.native_model(model)
+            if document is None:
+                message = (
+                    f'Model "{model_id}" not found. Please specify a valid model '
+                    f"(e.g., {state.catalog.ids_text()})."
+                )
+                raise ApiAnswer(
+                    404, error_object(message, "invalid_request_error", "model", "model_not_found")
+                )
+            return self._checked(document, "lmstudio/model.schema.json", state)
+
+        return await self._simple(request, answer)
+
+    async def handle_greeting(self, request: web.Request) -> web.StreamResponse:
+        return await self._simple(
+            request, lambda state: _ready(self.json_response(200, {"lmstudio": True})), auth=False
+        )
+
+    async def handle_status(self, request: web.Request) -> web.StreamResponse:
+        document = {"package": "lmstudio", "version": LMSTUDIO_VERSION}
+        return await self._simple(
+            request, lambda state: _ready(self.json_response(200, document)), auth=False
+        )
+
+    async def handle_unexpected(self, request: web.Request) -> web.StreamResponse:
+        async def answer(state: _State) -> web.StreamResponse:
+            if request.method == "OPTIONS" and state.cors:
+                return web.Response(
+                    status=204,
+                    headers={
+                        "X-Powered-By": "Express",
+                        "Access-Control-Allow-Origin": "*",
+                        "Access-Control-Allow-Headers": "*",
+                        "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE",
+                    },
+                )
+            status, document = state.profile.unexpected_endpoint(request.method, request.path)
+            return self.json_response(status, document)
+
+        return await self._simple(request, answer, auth=False)
+
+    async def _simple(
+        self,
+        request: web.Request,
+        answer: Callable[[_State], Awaitable[web.StreamResponse]],
+        *,
+        auth: bool = True,
+    ) -> web.StreamResponse:
+        entry = self._start_entry(request)
+        started = time.perf_counter()
+        state = self.server._state
+        try:
+            if auth:
+                self._auth(request, state)
+            response = await answer(state)
+        except ApiAnswer as exc:
+            response = self.json_response(exc.status, exc.document, exc.headers)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            response = self._internal_error(request, exc)
+        entry.rule = request.get("rule")
+        entry.status = response.status
+        entry.duration = time.perf_counter() - started
+        return response
+
+
+async def _ready(response: web.StreamResponse) -> web.StreamResponse:
+    return response
+
+
+def token_limit(body: Mapping[str, Any]) -> int | None:
+    """``max_completion_tokens`` (preferred) or ``max_tokens``; -1 or null mean no limit."""
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None if value < 0 else value
+    return None
+
+
+def forced_tool(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The tool a default answer must call: ``tool_choice`` "required" or a named function."""
+    tools = body.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    choice = body.get("tool_choice")
+    if choice == "required":
+        first = tools[0]
+        return first if isinstance(first, dict) else None
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        for tool in tools:
+            if isinstance(tool, dict) and (tool.get("function") or {}).get("name") == name:
+                return tool
+    return None
+
+
+def wire_tool_call(call: Mapping[str, Any], src: ContentSource) -> dict[str, Any]:
+    return {
+        "id": call["id"] or src.tool_call_id(),
+        "type": "function",
+        "function": {"name": call["name"], "arguments": call["arguments"]},
+    }
+
+
+def split_arguments(arguments: str) -> list[str]:
+    """Argument text in the small fragments LM Studio streams (about a token each)."""
+    pieces = []
+    current = ""
+    for char in arguments:
+        current += char
+        if char in '{}[],:"' or len(current) >= 4:
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def fail_body(action: Fail, profile: Profile) -> Any:
+    if action.body is not None:
+        return action.body
+    message = action.message or default_fail_message(action.status)
+    type_ = action.type or ("invalid_request_error" if action.status < 500 else "server_error")
+    return error_object(message, type_, None, action.code)
+
+
+def fail_headers(action: Fail) -> dict[str, str]:
+    if action.retry_after is None:
+        return {}
+    seconds = action.retry_after
+    return {"Retry-After": str(int(seconds)) if seconds == int(seconds) else f"{seconds:g}"}
+
+
+def default_fail_message(status: int) -> str:
+    return {
+        400: "Bad request",
+        401: "Unauthorized",
+        404: "Not found",
+        429: "Too many requests. Please slow down and try again later.",
+        500: "Internal server error",
+        502: "Bad gateway",
+        503: "Service unavailable: the model is loading, try again shortly.",
+        504: "Gateway timeout",
+    }.get(status, f"HTTP {status}")
+
+
+def check_frames(frames: list[str], route: str) -> None:
+    """Check one frame of each distinct shape: frames of one shape differ only in strings."""
+    schema = validator(CHUNK_SCHEMAS[route])
+    seen: set[Any] = set()
+    for frame in frames:
+        document = json.loads(frame)
+        choices = document.get("choices") or [{}]
+        choice = choices[0]
+        delta = choice.get("delta")
+        shape: tuple[Any, ...] = (
+            tuple(sorted(delta)) if isinstance(delta, dict) else None,
+            choice.get("finish_reason") is None,
+            "usage" in document,
+        )
+        if isinstance(delta, dict) and "tool_calls" in delta:
+            shape = (*shape, tuple(sorted(delta["tool_calls"][0])))
+        if shape in seen:
+            continue
+        seen.add(shape)
+        schema.check(document)
+
+
+def chat_frames(
+    profile: Profile,
+    prefix: str,
+    message: ChatMessage,
+    finish: str,
+    pieces: list[str],
+    usage: dict[str, int] | None,
+) -> list[str]:
+    """The JSON of each chunk of a streamed chat answer, in order, without ``[DONE]``.
+
+    Content pieces first (the first carries ``role``), then each tool call: a head with id,
+    type and name and empty arguments, then argument fragments; then an empty delta with the
+    finish reason; then, when asked for, the usage chunk with ``choices: []``.
+    """
+    deltas: list[dict[str, Any]] = [{"content": p} for p in pieces]
+    for index, call in enumerate(message.tool_calls):
+        function = call["function"]
+        head = {
+            "index": index,
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": function["name"], "arguments": ""},
+        }
+        deltas.append({"tool_calls": [head]})
+        for fragment in split_arguments(function["arguments"]):
+            deltas.append({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
+    if deltas:
+        deltas[0] = {"role": "assistant", **deltas[0]}
+    else:
+        deltas.append({"role": "assistant", "content": ""})
+    frames = [profile.chat_chunk(prefix, d, None) for d in deltas]
+    frames.append(profile.chat_chunk(prefix, {}, finish))
+    if usage is not None:
+        frames.append(profile.usage_chunk(prefix, usage))
+    return frames
+
+
+PREVIEW_ID = "123456789"
+
+
+def preview_documents(
+    rule: Rule, profile: Profile, catalog: Any
+) -> list[tuple[tuple[str, ...], Any]]:
+    """What a rule would send, built with placeholder ids, paired with the schemas it must
+    pass (any one of them): checked when the rule is scripted, so that a broken answer is
+    reported to the test that wrote it."""
+    action = rule.action
+    route = rule.route
+    models = [m for m in catalog.models() if m.serves(PURPOSE.get(route, "chat"))]
+    model = (
+        models[0]
+        if models
+        else Model("preview-model", type="embeddings" if route == "embeddings" else "llm")
+    )
+    if isinstance(action, Raw):
+        return []
+    if isinstance(action, Respond):
+        if not action.validate:
+            return []
+        if action.status >= 400:
+            return [((ERROR_SCHEMA,), action.json)]
+        return [((response_schema(route, False), response_schema(route, True)), action.json)]
+    if isinstance(action, Fail):
+        return [((ERROR_SCHEMA,), fail_body(action, profile))]
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    if action.usage:
+        usage.update(action.usage)
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    if route == "embeddings":
+        assert isinstance(action, Reply) and action.embeddings is not None
+        document = profile.embeddings(model, [list(v) for v in action.embeddings], 1)
+        return [((response_schema(route, False),), document)]
+    calls = (
+        tuple(
+            {
+                "id": c["id"] or PREVIEW_ID,
+                "type": "function",
+                "function": {"name": c["name"], "arguments": c["arguments"]},
+            }
+            for c in action.tool_calls
+        )
+        if route == "chat"
+        else ()
+    )
+    content = ("".join(action.chunks) or None) if isinstance(action, Stream) else action.content
+    finish = action.finish_reason or ("tool_calls" if calls else "stop")
+    out: list[tuple[tuple[str, ...], Any]] = []
+    if route == "chat":
+        message = ChatMessage(content, calls, getattr(action, "reasoning", None))
+        document = profile.chat_completion(
+            completion_id="chatcmpl-preview",
+            created=0,
+            model=model,
+            message=message,
+            finish_reason=finish,
+            usage=usage,
+            native=False,
+        )
+        out.append(((response_schema(route, False),), document))
+        if isinstance(action, Stream):
+            prefix = profile.chunk_prefix("chatcmpl-preview", 0, model.id)
+            for frame in chat_frames(profile, prefix, message, finish, list(action.chunks), usage):
+                out.append(((CHUNK_SCHEMAS["chat"],), json.loads(frame)))
+    else:
+        document = profile.completion(
+            completion_id="cmpl-preview",
+            created=0,
+            model=model,
+            text=content or "",
+            finish_reason=finish,
+            usage=usage,
+            native=False,
+        )
+        out.append(((response_schema(route, False),), document))
+    return out

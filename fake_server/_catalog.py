@@ -1,0 +1,254 @@
+"""The fake's model catalog: which models are downloaded, which are loaded, and how a
+requested identifier resolves to one of them (LM Studio's JIT rules)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+ModelType = Literal["llm", "vlm", "embeddings"]
+Purpose = Literal["chat", "completions", "embeddings"]
+
+MODEL_TYPES: tuple[str, ...] = ("llm", "vlm", "embeddings")
+COMPATIBILITY_TYPES: tuple[str, ...] = ("gguf", "mlx")
+
+#: LM Studio loads a model with a 4096-token context unless told otherwise.
+DEFAULT_LOADED_CONTEXT = 4096
+DEFAULT_CONTEXT_LENGTH = 8192
+DEFAULT_QUANTIZATION = "Q4_K_M"
+DEFAULT_EMBEDDING_DIMENSIONS = 768
+#: ``created`` of every model in the strict OpenAI profile (LM Studio itself sends none).
+DEFAULT_MODEL_CREATED = 1731990317
+
+__all__ = [
+    "DEFAULT_CONTEXT_LENGTH",
+    "Catalog",
+    "Model",
+    "Resolution",
+    "default_models",
+]
+
+
+@dataclass
+class Model:
+    """One downloaded model and its load state, as ``/api/v0/models`` describes it."""
+
+    id: str
+    type: ModelType = "llm"
+    publisher: str = ""
+    arch: str = "llama"
+    compatibility_type: str = "gguf"
+    quantization: str = DEFAULT_QUANTIZATION
+    max_context_length: int = DEFAULT_CONTEXT_LENGTH
+    loaded: bool = False
+    loaded_context_length: int | None = None
+    capabilities: list[str] | None = None
+    load_seconds: float = 0.0
+    embedding_dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS
+    created: int = DEFAULT_MODEL_CREATED
+    #: loaded by a request (JIT), so subject to auto-evict; models loaded up front are not
+    jit_loaded: bool = field(default=False, repr=False)
+    loading: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.publisher:
+            self.publisher = self.id.split("/", 1)[0] if "/" in self.id else "lmstudio-community"
+        if self.loaded and self.loaded_context_length is None:
+            self.loaded_context_length = min(DEFAULT_LOADED_CONTEXT, self.max_context_length)
+
+    @property
+    def state(self) -> str:
+        if self.loading:
+            return "loading"
+        return "loaded" if self.loaded else "not-loaded"
+
+    def mark_loaded(self, *, jit: bool) -> None:
+        self.loading = False
+        self.loaded = True
+        self.jit_loaded = jit
+        if self.loaded_context_length is None:
+            self.loaded_context_length = min(DEFAULT_LOADED_CONTEXT, self.max_context_length)
+
+    def mark_unloaded(self) -> None:
+        self.loaded = False
+        self.loading = False
+        self.jit_loaded = False
+        self.loaded_context_length = None
+
+    def copy(self) -> Model:
+        return dataclasses.replace(
+            self, capabilities=None if self.capabilities is None else list(self.capabilities)
+        )
+
+    def serves(self, purpose: Purpose) -> bool:
+        return (self.type == "embeddings") == (purpose == "embeddings")
+
+
+def default_models() -> list[Model]:
+    """The catalog a fresh fake starts with: the three models of the reference's examples."""
+    return [
+        Model(
+            "qwen/qwen3-8b",
+            type="llm",
+            publisher="qwen",
+            arch="qwen3",
+            quantization="Q4_K_M",
+            max_context_length=40960,
+            loaded=True,
+            loaded_context_length=4096,
+            capabilities=["tool_use"],
+        ),
+        Model(
+            "qwen2-vl-7b-instruct",
+            type="vlm",
+            publisher="mlx-community",
+            arch="qwen2_vl",
+            compatibility_type="mlx",
+            quantization="4bit",
+            max_context_length=32768,
+        ),
+        Model(
+            "text-embedding-nomic-embed-text-v1.5",
+            type="embeddings",
+            publisher="nomic-ai",
+            arch="nomic-bert",
+            quantization="Q4_0",
+            max_context_length=2048,
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a requested model id resolved.
+
+    ``outcome`` is ``ok`` (``model`` set; ``needs_load`` when JIT must load it first),
+    ``unknown`` (``valid`` lists the ids LM Studio would suggest), ``no_models_loaded``
+    or ``wrong_type`` (``model`` set).
+    """
+
+    outcome: Literal["ok", "unknown", "no_models_loaded", "wrong_type"]
+    model: Model | None = None
+    needs_load: bool = False
+    valid: tuple[str, ...] = ()
+
+
+class Catalog:
+    """An ordered set of models. Not thread-safe by itself: the server holds its lock."""
+
+    def __init__(self, models: Iterable[Model] = ()) -> None:
+        self._models: dict[str, Model] = {}
+        for model in models:
+            self.add(model)
+
+    def add(self, model: Model) -> None:
+        self._models[model.id] = model
+
+    def remove(self, model_id: str) -> Model:
+        try:
+            return self._models.pop(model_id)
+        except KeyError:
+            raise KeyError(
+                f"no model {model_id!r} in the fake's catalog; it has: {self.ids_text()}"
+            ) from None
+
+    def clear(self) -> None:
+        self._models.clear()
+
+    def get(self, model_id: str) -> Model | None:
+        return self._models.get(model_id)
+
+    def models(self) -> list[Model]:
+        return list(self._models.values())
+
+    def ids_text(self) -> str:
+        return ", ".join(self._models) or "(none)"
+
+    def listed(self, *, jit: bool) -> list[Model]:
+        """What the model lists show: every model with JIT on, else the loaded ones."""
+        if jit:
+            return list(self._models.values())
+        return [m for m in self._models.values() if m.loaded]
+
+    def copy(self) -> Catalog:
+        return Catalog(m.copy() for m in self._models.values())
+
+    def _lookup(self, requested: str) -> Model | None:
+        model = self._models.get(requested)
+        if model is not None:
+            return model
+        base, at, quant = requested.rpartition("@")
+        if at:
+            model = self._models.get(base)
+            if model is not None and model.quantization.lower() == quant.lower():
+                return model
+        return None
+
+    def resolve(
+        self,
+        requested: str | None,
+        purpose: Purpose,
+        *,
+        jit: bool,
+        single_loaded_fallback: bool = False,
+    ) -> Resolution:
+        """Resolve ``requested`` for ``purpose`` following LM Studio's rules.
+
+        A missing model id is served by a loaded model of the right kind (LM Studio answers
+        with the loaded model). With JIT off only loaded models count, and with
+        ``single_loaded_fallback`` (bug-tracker #619) an unknown id is served by the one
+        loaded model.
+        """
+        loaded = [m for m in self._models.values() if m.loaded and m.serves(purpose)]
+        if requested is None:
+            if loaded:
+                return Resolution("ok", loaded[0])
+            return Resolution("no_models_loaded")
+        model = self._lookup(requested)
+        if model is not None and not model.serves(purpose):
+            return Resolution("wrong_type", model)
+        if model is not None and (model.loaded or jit):
+            return Resolution("ok", model, needs_load=not model.loaded)
+        if single_loaded_fallback and len(loaded) == 1:
+            return Resolution("ok", loaded[0])
+        if not jit:
+            if not any(m.loaded for m in self._models.values()):
+                return Resolution("no_models_loaded")
+            return Resolution("unknown", valid=_ids(m for m in self._models.values() if m.loaded))
+        return Resolution("unknown", valid=_ids(self._models.values()))
+
+    def evict_jit_models(self, keep: Model) -> list[Model]:
+        """Auto-evict: unload every other JIT-loaded model (LM Studio keeps one)."""
+        evicted = [m for m in self._models.values() if m.jit_loaded and m is not keep]
+        for model in evicted:
+            model.mark_unloaded()
+        return evicted
+
+
+def _ids(models: Iterable[Model]) -> tuple[str, ...]:
+    return tuple(m.id for m in models)
+
+
+def check_model_fields(
+    model_id: object,
+    type: object,
+    context_length: object,
+    capabilities: Sequence[object] | None,
+) -> None:
+    """Validate ``add_model`` arguments with messages that say what to pass instead."""
+    if not isinstance(model_id, str) or not model_id.strip():
+        raise ValueError(f"model id must be a non-empty string, got {model_id!r}")
+    if any(ord(ch) < 32 for ch in model_id):
+        raise ValueError(f"model id {model_id!r} contains control characters")
+    if type not in MODEL_TYPES:
+        raise ValueError(f"model type must be one of {', '.join(MODEL_TYPES)}; got {type!r}")
+    if (
+        not isinstance(context_length, int)
+        or isinstance(context_length, bool)
+        or context_length < 1
+    ):
+        raise ValueError(f"context_length must be a positive integer, got {context_length!r}")
+    if capabilities is not None and not all(isinstance(c, str) for c in capabilities):
+        raise ValueError(f"capabilities must be a list of strings, got {capabilities!r}")

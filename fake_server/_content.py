@@ -1,0 +1,182 @@
+"""Deterministic default content: text, tool-call arguments, embeddings, ids, token counts.
+
+Everything here is a function of ``(seed, request)``: the fake's seed and the request body
+without its transport fields (``stream``, ``stream_options``). The same request sent twice to
+fakes with the same seed gets the same text, the same ids and the same token counts; a
+streamed request gets the same text as its non-streamed twin.
+
+Token rule (documented in the README): a token is a word (``\\w+``) or a single punctuation
+mark; ``count_tokens("Hello, world!") == 4``. ``prompt_tokens`` counts the text of every
+message (image parts count nothing) plus the JSON of the tool definitions;
+``completion_tokens`` counts the answer's text (or the tool-call arguments).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import random
+import re
+import struct
+from typing import Any
+
+from faker.providers.lorem.en_US import Provider as _LoremProvider
+
+WORDS: tuple[str, ...] = tuple(_LoremProvider.word_list)
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_TRANSPORT_FIELDS = frozenset({"stream", "stream_options"})
+
+__all__ = [
+    "ContentSource",
+    "count_tokens",
+    "split_tokens",
+]
+
+
+def count_tokens(text: str) -> int:
+    """The fake's token count for ``text``: words plus punctuation marks."""
+    return len(_TOKEN.findall(text))
+
+
+def split_tokens(text: str) -> list[str]:
+    """``text`` cut into tokens, each with its leading white space: ``"".join`` gives it back."""
+    pieces = _PIECE.findall(text)
+    consumed = sum(len(p) for p in pieces)
+    if consumed < len(text) and pieces:  # trailing white space stays with the last token
+        pieces[-1] += text[consumed:]
+    return pieces or ([text] if text else [])
+
+
+def message_text(content: Any) -> str:
+    """The text of a message's ``content``: a string, or the text parts of a list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(
+            part.get("text", "")
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text"
+        )
+    return ""
+
+
+def prompt_tokens_for_chat(body: dict[str, Any]) -> int:
+    total = 0
+    for message in body.get("messages") or ():
+        if isinstance(message, dict):
+            total += count_tokens(message_text(message.get("content")))
+    tools = body.get("tools")
+    if tools:
+        total += count_tokens(json.dumps(tools, separators=(",", ":")))
+    return total
+
+
+def prompt_tokens_for_completion(body: dict[str, Any]) -> int:
+    prompt = body.get("prompt")
+    if isinstance(prompt, str):
+        return count_tokens(prompt)
+    if isinstance(prompt, list):
+        return sum(count_tokens(p) if isinstance(p, str) else 1 for p in prompt)
+    return 0
+
+
+def _to_base36(number: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        number, rem = divmod(number, 36)
+        chars.append(_BASE36[rem])
+    return "".join(chars)
+
+
+class ContentSource:
+    """Seeded generator for one request's default answer."""
+
+    __slots__ = ("_digest", "rng")
+
+    def __init__(self, seed: int, body: dict[str, Any], salt: str = "") -> None:
+        key = {k: v for k, v in body.items() if k not in _TRANSPORT_FIELDS}
+        canonical = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+        digest = hashlib.blake2b(
+            f"{seed}\x00{salt}\x00{canonical}".encode(), digest_size=32
+        ).digest()
+        self._digest = digest
+        self.rng = random.Random(int.from_bytes(digest[:16], "big"))
+
+    def completion_id(self, prefix: str) -> str:
+        """``chatcmpl-`` / ``cmpl-`` plus 21 lowercase base-36 characters, as LM Studio."""
+        return prefix + _to_base36(int.from_bytes(self._digest[16:], "big"), 21)
+
+    def tool_call_id(self) -> str:
+        """A 9-digit decimal string, LM Studio's tool-call id form."""
+        return str(self.rng.randrange(100_000_000, 1_000_000_000))
+
+    def sentences(self, count: int | None = None) -> str:
+        rng = self.rng
+        n = count if count is not None else rng.randint(1, 3)
+        out = []
+        for _ in range(n):
+            words = [rng.choice(WORDS) for _ in range(rng.randint(4, 12))]
+            words[0] = words[0].capitalize()
+            out.append(" ".join(words) + ".")
+        return " ".join(out)
+
+    def arguments_for(self, parameters: Any) -> dict[str, Any]:
+        """Plausible arguments for a tool's JSON-Schema ``parameters`` (required ones only)."""
+        if not isinstance(parameters, dict):
+            return {}
+        props = parameters.get("properties")
+        if not isinstance(props, dict):
+            return {}
+        required = parameters.get("required")
+        names = [n for n in props if not isinstance(required, list) or n in required]
+        return {name: self._value_for(props[name]) for name in names}
+
+    def _value_for(self, schema: Any) -> Any:
+        rng = self.rng
+        if not isinstance(schema, dict):
+            return rng.choice(WORDS)
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return rng.choice(schema["enum"])
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "string")
+        if kind == "integer":
+            return rng.randint(1, 100)
+        if kind == "number":
+            return round(rng.uniform(0, 100), 2)
+        if kind == "boolean":
+            return rng.random() < 0.5
+        if kind == "array":
+            return []
+        if kind == "object":
+            return self.arguments_for(schema)
+        return rng.choice(WORDS)
+
+
+def limit_tokens(text: str, limit: int | None) -> tuple[str, bool]:
+    """Cut ``text`` to ``limit`` tokens; the flag says whether it was cut (finish ``length``)."""
+    if limit is None or limit < 0:
+        return text, False
+    pieces = split_tokens(text)
+    if len(pieces) <= limit:
+        return text, False
+    return "".join(pieces[:limit]), True
+
+
+def embedding_vector(seed: int, model_id: str, text: str, dimensions: int) -> list[float]:
+    """A unit vector that depends only on (seed, model, text)."""
+    digest = hashlib.blake2b(f"{seed}\x00{model_id}\x00{text}".encode(), digest_size=16).digest()
+    rng = random.Random(int.from_bytes(digest, "big"))
+    values = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return [round(v / norm, 6) for v in values]
+
+
+def encode_base64(vector: list[float]) -> str:
+    """OpenAI's ``encoding_format: base64``: little-endian float32, base64."""
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")

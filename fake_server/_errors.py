@@ -1,0 +1,34 @@
+"""Errors the fake raises in the test's thread.
+
+FakeServerError            base class
+├── ScriptError            a scripting call or scripted answer is wrong (raised at once)
+├── ScenarioError          a scenario file is unreadable or breaks schemas/scenario.schema.json
+└── FakeCheckError         ``fake.check()``: unused rules or errors inside the server
+                           (also an AssertionError, so test runners report it as a failure)
+"""
+
+from __future__ import annotations
+
+__all__ = ["FakeCheckError", "FakeServerError", "ScenarioError", "ScriptError"]
+
+
+class FakeServerError(Exception):
+    """Base class of the fake server's own errors."""
+
+
+class ScriptError(FakeServerError, ValueError):
+    """A scripting call is invalid, or a scripted answer would break the API format."""
+
+
+class ScenarioError(FakeServerError, ValueError):
+    """A scenario file cannot be read or does not match the scenario schema."""
+
+    def __init__(self, source: str, message: str, path: str = "") -> None:
+        self.source = source
+        self.path = path
+        where = f" at {path}" if path else ""
+        super().__init__(f"{source}{where}: {message}")
+
+
+class FakeCheckError(FakeServerError, AssertionError):
+    """Scripted expectations were not met, or the server failed while answering."""

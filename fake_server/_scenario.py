@@ -1,0 +1,133 @@
+"""Scenario files: the fake's models, rules and settings as JSON or TOML data.
+
+A scenario is checked against ``schemas/scenario.schema.json`` before anything is applied,
+and applied all or nothing: a scenario that fails half way leaves the fake as it was.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._errors import ScenarioError, ScriptError
+from ._schemas import validator
+
+if TYPE_CHECKING:
+    from ._server import FakeLMStudio
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    parsed: dict[str, Any] = tomllib.loads(text)
+    return parsed
+
+
+SCENARIO_SCHEMA = "scenario.schema.json"
+
+__all__ = ["apply_scenario", "read_scenario"]
+
+
+def read_scenario(path: Path) -> dict[str, Any]:
+    """Parse a ``.json`` or ``.toml`` scenario file (other suffixes are read as JSON)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(
+            str(path), f"cannot read the scenario file: {exc.strerror or exc}"
+        ) from None
+    if path.suffix.lower() == ".toml":
+        try:
+            return parse_toml(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(str(path), f"not valid TOML: {exc}") from None
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            str(path), f"not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+        ) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(str(path), "a scenario must be a JSON object")
+    return data
+
+
+def _model_kwargs(spec: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in spec.items() if k != "id"}
+
+
+_ACTIONS: dict[str, str] = {
+    "reply": "content",
+    "stream": "chunks",
+    "fail": "status",
+    "respond": "json",
+    "raw": "body",
+}
+
+
+def apply_scenario(fake: FakeLMStudio, data: Mapping[str, Any], source: str) -> None:
+    """Validate ``data`` against the scenario schema, then apply it to ``fake``."""
+    check = validator(SCENARIO_SCHEMA)
+    if not check.is_valid(data):
+        error = check.first_error(data)
+        if error is None:
+            raise ScenarioError(source, "does not match the scenario schema")
+        raise ScenarioError(source, f"{error.message} (see schemas/{SCENARIO_SCHEMA})", error.path)
+    with fake._lock:
+        saved = replace(
+            fake._state, catalog=fake._state.catalog.copy(), rules=list(fake._state.rules)
+        )
+    try:
+        _apply(fake, data, source)
+    except BaseException:
+        with fake._lock:
+            fake._state = saved
+        raise
+
+
+def _apply(fake: FakeLMStudio, data: Mapping[str, Any], source: str) -> None:
+    def step(path: str, call: Callable[[], object]) -> None:
+        try:
+            call()
+        except (ScriptError, ValueError) as exc:
+            raise ScenarioError(source, str(exc), path) from None
+
+    if "seed" in data:
+        step("$.seed", lambda: fake.set_seed(data["seed"]))
+    if "profile" in data:
+        step("$.profile", lambda: fake.set_profile(data["profile"]))
+    if "jit" in data:
+        step("$.jit", lambda: fake.set_jit(data["jit"]))
+    if "api_token" in data:
+        step("$.api_token", lambda: fake.require_api_token(data["api_token"]))
+    if data.get("clear_models"):
+        fake.clear_models()
+    for i, spec in enumerate(data.get("models", ())):
+        step(f"$.models[{i}]", functools.partial(_add_model, fake, spec))
+    for i, rule in enumerate(data.get("rules", ())):
+        step(f"$.rules[{i}]", functools.partial(_add_rule, fake, rule))
+
+
+def _add_model(fake: FakeLMStudio, spec: Mapping[str, Any]) -> None:
+    fake.add_model(spec["id"], **_model_kwargs(spec))
+
+
+def _add_rule(fake: FakeLMStudio, rule: Mapping[str, Any]) -> None:
+    script = getattr(fake, rule["route"])
+    when = rule.get("when")
+    if when:
+        script = script.when(**when)
+    (key,) = [k for k in _ACTIONS if k in rule]
+    params = dict(rule[key])
+    first = params.pop(_ACTIONS[key], None)
+    method = getattr(script, key)
+    args = [] if first is None and key == "reply" else [first]
+    method(*args, times=rule.get("times"), **params)

@@ -1,0 +1,480 @@
+"""Scripting: rules (a matcher plus an action) per route, and the API that makes them.
+
+``fake.chat.reply("hi", times=2)`` adds a rule to the chat route. For each request the fake
+tries the route's rules in the order they were added and uses the first one that matches
+and is not used up (``times``); when none does, the default answer is sent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._content import message_text
+from ._errors import ScriptError
+
+if TYPE_CHECKING:
+    from ._server import FakeLMStudio
+
+RouteName = Literal["chat", "completions", "embeddings", "models"]
+ROUTE_NAMES: tuple[RouteName, ...] = ("chat", "completions", "embeddings", "models")
+FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls")
+
+__all__ = [
+    "Fail",
+    "Matcher",
+    "Raw",
+    "Reply",
+    "Respond",
+    "RouteScript",
+    "Rule",
+    "Stream",
+]
+
+
+# -- actions ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reply:
+    """A normal answer: text and/or tool calls (chat, completions) or vectors (embeddings)."""
+
+    content: str | None = None
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    finish_reason: str | None = None
+    usage: Mapping[str, int] | None = None
+    reasoning: str | None = None
+    embeddings: tuple[tuple[float, ...], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A streamed answer: content pieces sent as SSE chunks, on a schedule."""
+
+    chunks: tuple[str, ...]
+    ttft: float = 0.0
+    interval: float = 0.0
+    finish_reason: str | None = None
+    usage: Mapping[str, int] | None = None
+    tool_calls: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Fail:
+    """An error answer in LM Studio's object form (or ``body`` as given)."""
+
+    status: int
+    message: str | None = None
+    retry_after: float | None = None
+    type: str | None = None
+    code: str | None = None
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class Respond:
+    """Any JSON body; checked against the route's schema unless ``validate=False``."""
+
+    json: Any
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    validate: bool = True
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Bytes sent as they are: the way to send a malformed answer on purpose."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Action = Reply | Stream | Fail | Respond | Raw
+
+
+# -- matching -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Matcher:
+    """Which requests a rule answers. Every given condition must hold."""
+
+    model: str | None = None
+    contains: str | None = None
+    stream: bool | None = None
+
+    def matches(self, body: Mapping[str, Any] | None, resolved_model: str | None) -> bool:
+        if self.model is not None:
+            requested = body.get("model") if body else None
+            if self.model != requested and self.model != resolved_model:
+                return False
+        if self.stream is not None and bool(body and body.get("stream")) != self.stream:
+            return False
+        return self.contains is None or self.contains in request_text(body)
+
+    def describe(self) -> str:
+        parts = [f"{k}={v!r}" for k, v in vars(self).items() if v is not None]
+        return f".when({', '.join(parts)})" if parts else ""
+
+
+def request_text(body: Mapping[str, Any] | None) -> str:
+    """The text a ``contains=`` condition searches: messages, prompt or embedding input."""
+    if not body:
+        return ""
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        return "\n".join(message_text(m.get("content")) for m in messages if isinstance(m, dict))
+    for key in ("prompt", "input"):
+        value = body.get(key)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list):
+            return "\n".join(v for v in value if isinstance(v, str))
+    return ""
+
+
+_rule_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Rule:
+    """One scripted answer. ``calls`` counts the requests it answered."""
+
+    route: RouteName
+    matcher: Matcher
+    action: Action
+    times: int | None = None
+    calls: int = 0
+    origin: str = ""
+    call_text: str = ""
+    id: int = field(default_factory=lambda: next(_rule_ids))
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.calls >= self.times
+
+    def describe(self) -> str:
+        times = f" times={self.times}" if self.times is not None else ""
+        where = f" (scripted at {self.origin})" if self.origin else ""
+        return f"fake.{self.route}{self.matcher.describe()}.{self.call_text}{times}{where}"
+
+    def __repr__(self) -> str:
+        return f"<Rule #{self.id} {self.describe()} calls={self.calls}>"
+
+
+def _caller_origin() -> str:
+    """File and line of the first frame outside this package: where the test scripted."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("fake_server"):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _check_times(times: object) -> int | None:
+    if times is None:
+        return None
+    if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+        raise ScriptError(f"times must be a positive integer or None (for always), got {times!r}")
+    return times
+
+
+def _check_usage(usage: object) -> Mapping[str, int] | None:
+    if usage is None:
+        return None
+    if not isinstance(usage, Mapping) or set(usage) - {"prompt_tokens", "completion_tokens"}:
+        raise ScriptError(
+            "usage must be a mapping with prompt_tokens and/or completion_tokens; "
+            f"got {usage!r} (total_tokens is computed)"
+        )
+    for key, value in usage.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ScriptError(f"usage[{key!r}] must be a non-negative integer, got {value!r}")
+    return dict(usage)
+
+
+def _check_finish(finish_reason: object) -> str | None:
+    if finish_reason is None:
+        return None
+    if not isinstance(finish_reason, str) or finish_reason not in FINISH_REASONS:
+        raise ScriptError(
+            f"finish_reason must be one of {', '.join(FINISH_REASONS)}; got {finish_reason!r}"
+        )
+    return finish_reason
+
+
+def normalize_tool_calls(tool_calls: object) -> tuple[dict[str, Any], ...]:
+    """``[{"name": ..., "arguments": {...} | "json", "id"?: ...}]`` → checked, arguments as text."""
+    if tool_calls is None:
+        return ()
+    if not isinstance(tool_calls, Sequence) or isinstance(tool_calls, (str, bytes)):
+        raise ScriptError(
+            f"tool_calls must be a list of {{'name', 'arguments'}} dicts, got {tool_calls!r}"
+        )
+    out = []
+    for i, call in enumerate(tool_calls):
+        if (
+            not isinstance(call, Mapping)
+            or not isinstance(call.get("name"), str)
+            or not call["name"]
+        ):
+            raise ScriptError(f"tool_calls[{i}] needs a non-empty 'name' string, got {call!r}")
+        unknown = set(call) - {"name", "arguments", "id"}
+        if unknown:
+            raise ScriptError(
+                f"tool_calls[{i}] has unknown keys {sorted(unknown)}; use name, arguments, id"
+            )
+        arguments = call.get("arguments", {})
+        if isinstance(arguments, str):
+            try:
+                json.loads(arguments)
+            except ValueError as exc:
+                raise ScriptError(
+                    f"tool_calls[{i}].arguments is a string but not JSON ({exc}); pass a dict "
+                    "or a JSON text (use fake.chat.raw() to send broken arguments on purpose)"
+                ) from None
+            text = arguments
+        elif isinstance(arguments, Mapping):
+            text = json.dumps(arguments, separators=(",", ":"), ensure_ascii=False)
+        else:
+            raise ScriptError(f"tool_calls[{i}].arguments must be a dict or a JSON string")
+        call_id = call.get("id")
+        if call_id is not None and (not isinstance(call_id, str) or not call_id):
+            raise ScriptError(f"tool_calls[{i}].id must be a non-empty string")
+        out.append({"id": call_id, "name": call["name"], "arguments": text})
+    return tuple(out)
+
+
+def _check_status(status: object, low: int, high: int, what: str) -> int:
+    if not isinstance(status, int) or isinstance(status, bool) or not low <= status <= high:
+        raise ScriptError(f"{what} status must be an integer from {low} to {high}, got {status!r}")
+    return status
+
+
+def _check_seconds(value: object, name: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise ScriptError(f"{name} must be a non-negative number of seconds, got {value!r}")
+    return float(value)
+
+
+def _check_headers(headers: object) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise ScriptError(f"headers must be a mapping of strings to strings, got {headers!r}")
+    return dict(headers)
+
+
+def _short(args: Sequence[object], kwargs: Mapping[str, object]) -> str:
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items() if v is not None]
+    text = ", ".join(parts)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class RouteScript:
+    """The scripting API of one route: ``fake.chat``, ``fake.completions``, ``fake.embeddings``,
+    ``fake.models``. Every method adds a rule and returns it."""
+
+    def __init__(self, server: FakeLMStudio, route: RouteName, matcher: Matcher | None = None):
+        self._server = server
+        self._route: RouteName = route
+        self._matcher = matcher or Matcher()
+
+    def __repr__(self) -> str:
+        return f"<RouteScript fake.{self._route}{self._matcher.describe()}>"
+
+    def when(
+        self,
+        *,
+        model: str | None = None,
+        contains: str | None = None,
+        stream: bool | None = None,
+    ) -> RouteScript:
+        """Narrow the next rule to requests for ``model``, whose text has ``contains``,
+        or that are (or are not) streamed."""
+        for name, value in (("model", model), ("contains", contains)):
+            if value is not None and not isinstance(value, str):
+                raise ScriptError(f"when({name}=...) takes a string, got {value!r}")
+        if stream is not None and not isinstance(stream, bool):
+            raise ScriptError(f"when(stream=...) takes True or False, got {stream!r}")
+        merged = Matcher(
+            model=model if model is not None else self._matcher.model,
+            contains=contains if contains is not None else self._matcher.contains,
+            stream=stream if stream is not None else self._matcher.stream,
+        )
+        return RouteScript(self._server, self._route, merged)
+
+    @property
+    def rules(self) -> list[Rule]:
+        """This route's rules, in the order they are tried."""
+        return [r for r in self._server.rules if r.route == self._route]
+
+    def _add(self, action: Action, times: object, call_text: str) -> Rule:
+        rule = Rule(
+            route=self._route,
+            matcher=self._matcher,
+            action=action,
+            times=_check_times(times),
+            origin=_caller_origin(),
+            call_text=call_text,
+        )
+        self._server._add_rule(rule)
+        return rule
+
+    def reply(
+        self,
+        content: str | None = None,
+        *,
+        tool_calls: Sequence[Mapping[str, Any]] | None = None,
+        finish_reason: str | None = None,
+        usage: Mapping[str, int] | None = None,
+        reasoning: str | None = None,
+        embeddings: Sequence[Sequence[float]] | None = None,
+        times: int | None = None,
+    ) -> Rule:
+        """Answer with this text and/or tool calls (chat, completions) or these vectors
+        (embeddings). Usage defaults to the fake's token counts."""
+        shown = [content] if content is not None else []
+        text = f"reply({_short(shown, dict(tool_calls=tool_calls, embeddings=embeddings))})"
+        route = self._route
+        if route == "models":
+            raise ScriptError("fake.models has no reply(); use add_model(), or respond()/fail()")
+        if content is not None and not isinstance(content, str):
+            raise ScriptError(f"reply content must be a string, got {type(content).__name__}")
+        if route == "embeddings":
+            if embeddings is None or content is not None or tool_calls or reasoning:
+                raise ScriptError("fake.embeddings.reply() takes embeddings=[[...], ...] only")
+            vectors = _check_vectors(embeddings)
+            return self._add(Reply(embeddings=vectors, usage=_check_usage(usage)), times, text)
+        if embeddings is not None:
+            raise ScriptError(f"embeddings= is for fake.embeddings, not fake.{route}")
+        calls = normalize_tool_calls(tool_calls)
+        if route == "completions" and (calls or reasoning is not None):
+            raise ScriptError(
+                "fake.completions.reply() takes text only (no tool calls or reasoning)"
+            )
+        if content is None and not calls:
+            raise ScriptError("reply() needs content, tool_calls, or both")
+        action = Reply(
+            content=content,
+            tool_calls=calls,
+            finish_reason=_check_finish(finish_reason),
+            usage=_check_usage(usage),
+            reasoning=reasoning,
+        )
+        return self._add(action, times, text)
+
+    def stream(
+        self,
+        chunks: Sequence[str],
+        *,
+        ttft: float = 0.0,
+        interval: float = 0.0,
+        finish_reason: str | None = None,
+        usage: Mapping[str, int] | None = None,
+        tool_calls: Sequence[Mapping[str, Any]] | None = None,
+        times: int | None = None,
+    ) -> Rule:
+        """Stream these content pieces: the first after ``ttft`` seconds, then one every
+        ``interval`` seconds (scheduled from the start, so long streams do not drift).
+        Applies to streamed requests; a non-streamed request gets the pieces joined."""
+        if self._route not in ("chat", "completions"):
+            raise ScriptError(f"fake.{self._route} does not stream; use reply()")
+        if isinstance(chunks, (str, bytes)) or not isinstance(chunks, Sequence):
+            raise ScriptError("stream() takes a list of strings, e.g. stream(['Hel', 'lo'])")
+        if not all(isinstance(c, str) for c in chunks):
+            raise ScriptError("every stream chunk must be a string")
+        calls = normalize_tool_calls(tool_calls)
+        if not chunks and not calls:
+            raise ScriptError("stream() needs at least one chunk or a tool call")
+        if self._route == "completions" and calls:
+            raise ScriptError("fake.completions.stream() takes text only")
+        action = Stream(
+            chunks=tuple(chunks),
+            ttft=_check_seconds(ttft, "ttft"),
+            interval=_check_seconds(interval, "interval"),
+            finish_reason=_check_finish(finish_reason),
+            usage=_check_usage(usage),
+            tool_calls=calls,
+        )
+        return self._add(action, times, f"stream({_short([list(chunks)], {})})")
+
+    def fail(
+        self,
+        status: int,
+        message: str | None = None,
+        *,
+        retry_after: float | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        body: Any = None,
+        times: int | None = None,
+    ) -> Rule:
+        """Answer with an HTTP error: LM Studio's object form ``{"error": {message, type,
+        param, code}}`` unless ``body`` is given; ``retry_after`` sets the header."""
+        status = _check_status(status, 400, 599, "fail()")
+        if retry_after is not None:
+            retry_after = _check_seconds(retry_after, "retry_after")
+        if message is not None and not isinstance(message, str):
+            raise ScriptError("fail() message must be a string")
+        action = Fail(status, message, retry_after, type, code, body)
+        return self._add(action, times, f"fail({_short([status], dict(message=message))})")
+
+    def respond(
+        self,
+        json: Any,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        validate: bool = True,
+        times: int | None = None,
+    ) -> Rule:
+        """Answer with this JSON body. It must match the route's schema (or the error schema
+        for a status >= 400) unless ``validate=False``."""
+        status = _check_status(status, 100, 599, "respond()")
+        action = Respond(json, status, _check_headers(headers), bool(validate))
+        return self._add(action, times, f"respond({_short([json], {})})")
+
+    def raw(
+        self,
+        body: str | bytes,
+        *,
+        status: int = 200,
+        content_type: str = "application/json; charset=utf-8",
+        headers: Mapping[str, str] | None = None,
+        times: int | None = None,
+    ) -> Rule:
+        """Send these bytes as the body, unchecked: for malformed answers on purpose."""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if not isinstance(body, bytes):
+            raise ScriptError("raw() body must be str or bytes")
+        status = _check_status(status, 100, 599, "raw()")
+        action = Raw(body, status, content_type, _check_headers(headers))
+        return self._add(action, times, f"raw({_short([body], {})})")
+
+
+def _check_vectors(embeddings: object) -> tuple[tuple[float, ...], ...]:
+    if (
+        isinstance(embeddings, (str, bytes))
+        or not isinstance(embeddings, Sequence)
+        or not embeddings
+    ):
+        raise ScriptError("embeddings must be a non-empty list of vectors (lists of numbers)")
+    out = []
+    for i, vector in enumerate(embeddings):
+        if (
+            isinstance(vector, (str, bytes))
+            or not isinstance(vector, Sequence)
+            or not vector
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector)
+        ):
+            raise ScriptError(f"embeddings[{i}] must be a non-empty list of numbers")
+        out.append(tuple(float(x) for x in vector))
+    return tuple(out)

@@ -1,0 +1,533 @@
+"""``FakeLMStudio``: the fake server as a plain class, running in its own thread and loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from ._app import FakeApp, preview_documents
+from ._catalog import (
+    DEFAULT_CONTEXT_LENGTH,
+    DEFAULT_EMBEDDING_DIMENSIONS,
+    DEFAULT_QUANTIZATION,
+    Catalog,
+    Model,
+    ModelType,
+    check_model_fields,
+    default_models,
+)
+from ._errors import FakeCheckError, FakeServerError, ScriptError
+from ._journal import DEFAULT_JOURNAL_LIMIT, Journal, RecordedRequest
+from ._profiles import PROFILE_NAMES, PROFILES, Profile
+from ._schemas import validator
+from ._script import RouteName, RouteScript, Rule
+
+#: Larger bodies get a 413. Big enough for a few base64 images.
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+#: LM Studio (Express) closes idle keep-alive connections after 5 seconds.
+KEEPALIVE_SECONDS = 5.0
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+START_TIMEOUT_SECONDS = 30.0
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "FakeLMStudio"]
+
+
+@dataclass
+class _State:
+    """Everything ``reset()`` restores. Swapped as a whole, so handlers see one consistent view."""
+
+    catalog: Catalog
+    profile: Profile
+    seed: int
+    jit: bool
+    api_token: str | None
+    validate: bool
+    cors: bool
+    single_loaded_fallback: bool
+    clock: Callable[[], float]
+    rules: list[Rule] = field(default_factory=list)
+
+    def copy(self) -> _State:
+        return replace(self, catalog=self.catalog.copy(), rules=[])
+
+
+def _profile(name: object) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILE_NAMES)}; got {name!r}")
+    return PROFILES[str(name)]
+
+
+def _seed(seed: object) -> int:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return seed
+
+
+class FakeLMStudio:
+    """A fake LM Studio server on 127.0.0.1, scriptable from the test's thread.
+
+    ``with FakeLMStudio() as fake:`` starts it on a free port (``fake.url``) in a background
+    thread with its own event loop; ``async with`` works too. ``reset()`` restores the state
+    it was created with (catalog, settings) and forgets rules, journal and errors, without a
+    restart. ``close()`` is idempotent and does not wait for requests still in flight.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        profile: str = "lmstudio",
+        jit: bool = True,
+        api_token: str | None = None,
+        models: Sequence[Model] | None = None,
+        validate: bool = True,
+        cors: bool = False,
+        single_loaded_fallback: bool = False,
+        clock: Callable[[], float] | None = None,
+        journal_limit: int = DEFAULT_JOURNAL_LIMIT,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        allow_remote: bool = False,
+        scenario: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    ) -> None:
+        if host not in LOOPBACK_HOSTS and not allow_remote:
+            raise ValueError(
+                f"refusing to listen on {host!r}: the fake serves 127.0.0.1 only unless "
+                "allow_remote=True (it has no authentication by default)"
+            )
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(
+                f"port must be an integer from 0 to 65535 (0: a free port), got {port!r}"
+            )
+        if max_body_bytes < 1024:
+            raise ValueError(f"max_body_bytes must be at least 1024, got {max_body_bytes}")
+        self._host = host
+        self._port = port
+        self._max_body_bytes = max_body_bytes
+        self._lock = threading.RLock()
+        self._journal = Journal(journal_limit)
+        self._errors: list[str] = []
+        self._ttls: dict[str, float] = {}
+        self._initial = _State(
+            catalog=Catalog(m.copy() for m in (default_models() if models is None else models)),
+            profile=_profile(profile),
+            seed=_seed(seed),
+            jit=bool(jit),
+            api_token=_check_token(api_token),
+            validate=bool(validate),
+            cors=bool(cors),
+            single_loaded_fallback=bool(single_loaded_fallback),
+            clock=clock or time.time,
+        )
+        self._state = self._initial.copy()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._bound_port: int | None = None
+        self._closed = False
+        self._start_lock = threading.Lock()
+        self._startup_error: BaseException | None = None
+        self.chat = RouteScript(self, "chat")
+        self.completions = RouteScript(self, "completions")
+        self.embeddings = RouteScript(self, "embeddings")
+        self.models = RouteScript(self, "models")
+        if scenario is not None:
+            self.load_scenario(scenario)
+            self._initial = self._state.copy()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> FakeLMStudio:
+        """Start serving (once; later calls do nothing). Returns the fake."""
+        with self._start_lock:
+            if self._closed:
+                raise FakeServerError("this FakeLMStudio was closed; create a new one")
+            if self._thread is not None:
+                return self
+            ready = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, args=(ready,), name="FakeLMStudio", daemon=True
+            )
+            self._thread.start()
+            if not ready.wait(START_TIMEOUT_SECONDS):
+                raise FakeServerError(f"the fake did not start within {START_TIMEOUT_SECONDS} s")
+            if self._startup_error is not None:
+                error = self._startup_error
+                self._thread.join(5)
+                self._closed = True
+                raise FakeServerError(
+                    f"cannot listen on {self._host}:{self._port}: {error}"
+                ) from error
+        return self
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as exc:
+            self._startup_error = exc
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _serve(self) -> None:
+        app = FakeApp(self).build(self._max_body_bytes)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            keepalive_timeout=KEEPALIVE_SECONDS,
+            shutdown_timeout=0.0,
+            handler_cancellation=True,
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port)
+        await site.start()
+        self._runner = runner
+        server = site._server
+        assert server is not None
+        sockets: Any = getattr(server, "sockets", None) or ()
+        self._bound_port = int(sockets[0].getsockname()[1])
+
+    def close(self) -> None:
+        """Stop serving. Idempotent; requests still in flight are cancelled, not awaited."""
+        with self._start_lock:
+            if self._closed:
+                return
+            self._closed = True
+            loop, thread = self._loop, self._thread
+            if thread is None or loop is None or loop.is_closed():
+                return
+            future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+            try:
+                future.result(timeout=10)
+            except Exception as exc:
+                self._record_error(f"while closing: {exc!r}")
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+
+    async def _shutdown(self) -> None:
+        current = asyncio.current_task()
+        if self._runner is not None:
+            # Cancel handlers first so that a hung or sleeping request cannot delay the close.
+            for task in asyncio.all_tasks():
+                if task is not current:
+                    task.cancel()
+            await self._runner.cleanup()
+
+    def __enter__(self) -> FakeLMStudio:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> FakeLMStudio:
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(self.start)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(self.close)
+
+    def __repr__(self) -> str:
+        where = self.url if self._bound_port is not None and not self._closed else "not serving"
+        return f"<FakeLMStudio {where} profile={self._state.profile.name} seed={self._state.seed}>"
+
+    # -- addresses ------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._bound_port is None:
+            raise FakeServerError("the fake is not started; use `with FakeLMStudio() as fake:`")
+        return self._bound_port
+
+    @property
+    def url(self) -> str:
+        """The base URL, like ``http://127.0.0.1:54321`` (no ``/v1``)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-style base URL, ``<url>/v1``, for ``openai.OpenAI(base_url=...)``."""
+        return f"{self.url}/v1"
+
+    # -- state ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the state the fake was created with: its catalog and settings, no rules,
+        an empty journal, no recorded errors."""
+        with self._lock:
+            self._state = self._initial.copy()
+            self._errors.clear()
+            self._ttls.clear()
+        self._journal.clear()
+
+    @property
+    def seed(self) -> int:
+        return self._state.seed
+
+    def set_seed(self, seed: int) -> None:
+        """Seed of the default answers: same seed and request, same answer."""
+        with self._lock:
+            self._state.seed = _seed(seed)
+
+    @property
+    def profile(self) -> str:
+        return self._state.profile.name
+
+    def set_profile(self, profile: str) -> None:
+        """``"lmstudio"`` (LM Studio's own shapes) or ``"openai"`` (the strict OpenAI format)."""
+        with self._lock:
+            self._state.profile = _profile(profile)
+
+    @property
+    def jit(self) -> bool:
+        return self._state.jit
+
+    def set_jit(self, enabled: bool) -> None:
+        """JIT loading on (default: unloaded models load on request and are listed) or off
+        (only loaded models are listed and served)."""
+        with self._lock:
+            self._state.jit = bool(enabled)
+
+    def set_validation(self, enabled: bool) -> None:
+        """Check requests and answers against ``schemas/`` (on by default)."""
+        with self._lock:
+            self._state.validate = bool(enabled)
+
+    def require_api_token(self, token: str | None) -> None:
+        """Answer 401 (LM Studio's body) unless ``Authorization: Bearer <token>``; None: off."""
+        with self._lock:
+            self._state.api_token = _check_token(token)
+
+    @property
+    def api_token(self) -> str | None:
+        return self._state.api_token
+
+    # -- models ---------------------------------------------------------------------------
+    def add_model(
+        self,
+        id: str,
+        type: ModelType = "llm",
+        *,
+        context_length: int = DEFAULT_CONTEXT_LENGTH,
+        loaded: bool = True,
+        capabilities: Sequence[str] | None = None,
+        quantization: str = DEFAULT_QUANTIZATION,
+        publisher: str | None = None,
+        arch: str | None = None,
+        compatibility_type: str = "gguf",
+        loaded_context_length: int | None = None,
+        load_seconds: float = 0.0,
+        embedding_dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS,
+    ) -> Model:
+        """Add (or replace) a downloaded model. ``loaded=False`` makes JIT load it on the
+        first request, taking ``load_seconds``."""
+        try:
+            check_model_fields(id, type, context_length, capabilities)
+            if compatibility_type not in ("gguf", "mlx"):
+                raise ValueError(
+                    f"compatibility_type must be 'gguf' or 'mlx', got {compatibility_type!r}"
+                )
+            if not isinstance(load_seconds, (int, float)) or load_seconds < 0:
+                raise ValueError(
+                    f"load_seconds must be a non-negative number, got {load_seconds!r}"
+                )
+            if not isinstance(embedding_dimensions, int) or embedding_dimensions < 1:
+                raise ValueError(
+                    f"embedding_dimensions must be a positive integer, got {embedding_dimensions!r}"
+                )
+        except ValueError as exc:
+            raise ScriptError(f"add_model({id!r}): {exc}") from None
+        model = Model(
+            id,
+            type=type,
+            publisher=publisher or "",
+            arch=arch or ("nomic-bert" if type == "embeddings" else "llama"),
+            compatibility_type=compatibility_type,
+            quantization=quantization,
+            max_context_length=context_length,
+            loaded=bool(loaded),
+            loaded_context_length=loaded_context_length,
+            capabilities=None if capabilities is None else list(capabilities),
+            load_seconds=float(load_seconds),
+            embedding_dimensions=embedding_dimensions,
+        )
+        with self._lock:
+            self._state.catalog.add(model)
+        return model
+
+    def remove_model(self, id: str) -> None:
+        with self._lock:
+            try:
+                self._state.catalog.remove(id)
+            except KeyError as exc:
+                raise ScriptError(str(exc.args[0])) from None
+
+    def clear_models(self) -> None:
+        """Empty the catalog (then every inference request gets LM Studio's model errors)."""
+        with self._lock:
+            self._state.catalog.clear()
+
+    def load_model(self, id: str) -> None:
+        """Mark a model loaded, as ``lms load`` would (not subject to JIT auto-evict)."""
+        with self._lock:
+            self._model(id).mark_loaded(jit=False)
+
+    def unload_model(self, id: str) -> None:
+        with self._lock:
+            self._model(id).mark_unloaded()
+
+    def _model(self, id: str) -> Model:
+        model = self._state.catalog.get(id)
+        if model is None:
+            raise ScriptError(
+                f"no model {id!r} in the fake's catalog; it has: {self._state.catalog.ids_text()}"
+            )
+        return model
+
+    @property
+    def catalog(self) -> list[Model]:
+        """Copies of the models, in catalog order (changing them changes nothing)."""
+        with self._lock:
+            return [m.copy() for m in self._state.catalog.models()]
+
+    # -- rules ----------------------------------------------------------------------------
+    @property
+    def rules(self) -> list[Rule]:
+        with self._lock:
+            return list(self._state.rules)
+
+    def _add_rule(self, rule: Rule) -> None:
+        with self._lock:
+            profile = self._state.profile
+            catalog = self._state.catalog
+        for schema_names, document in preview_documents(rule, profile, catalog):
+            problems = []
+            for name in schema_names:
+                error = (
+                    validator(name).first_error(document)
+                    if not validator(name).is_valid(document)
+                    else None
+                )
+                if error is None:
+                    break
+                problems.append(error)
+            else:
+                details = "; ".join(str(p) for p in problems)
+                raise ScriptError(
+                    f"{rule.describe()} would send an answer that breaks the API format: "
+                    f"{details}. Fix the scripted values, or send it on purpose with "
+                    "respond(..., validate=False) or raw(...)."
+                )
+        with self._lock:
+            self._state.rules.append(rule)
+
+    def _pick_rule(
+        self, route: RouteName, body: Mapping[str, Any] | None, model_id: str | None
+    ) -> Rule | None:
+        with self._lock:
+            for rule in self._state.rules:
+                if (
+                    rule.route == route
+                    and not rule.exhausted
+                    and rule.matcher.matches(body, model_id)
+                ):
+                    rule.calls += 1
+                    return rule
+        return None
+
+    # -- journal and checks ---------------------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """What the fake received, oldest first (the last ``journal_limit`` requests)."""
+        return self._journal.snapshot()
+
+    @property
+    def journal(self) -> Journal:
+        return self._journal
+
+    @property
+    def errors(self) -> list[str]:
+        """Errors inside the server (a bug, or a scripted answer that broke at send time)."""
+        with self._lock:
+            return list(self._errors)
+
+    def _record_error(self, text: str) -> None:
+        with self._lock:
+            self._errors.append(text)
+
+    def unused_rules(self) -> list[Rule]:
+        """Rules given ``times=n`` that answered fewer than n requests."""
+        with self._lock:
+            return [r for r in self._state.rules if r.times is not None and r.calls < r.times]
+
+    def check(self) -> None:
+        """Raise ``FakeCheckError`` if a ``times=`` rule was not used up or the server failed."""
+        unused = self.unused_rules()
+        errors = self.errors
+        if not unused and not errors:
+            return
+        lines = []
+        if unused:
+            lines.append(f"{len(unused)} scripted rule(s) not used as often as expected:")
+            lines += [f"  #{r.id} {r.describe()}: used {r.calls} of {r.times}" for r in unused]
+            seen = self.requests
+            if seen:
+                lines.append("requests the fake received:")
+                lines += [f"  {e.summary()}" for e in seen[-10:]]
+            else:
+                lines.append("the fake received no request")
+        if errors:
+            lines.append(f"{len(errors)} error(s) inside the fake server:")
+            lines += ["  " + e.strip().replace("\n", "\n  ") for e in errors]
+        raise FakeCheckError("\n".join(lines))
+
+    # -- scenarios ------------------------------------------------------------------------
+    def load_scenario(self, scenario: str | os.PathLike[str] | Mapping[str, Any]) -> None:
+        """Apply a scenario (a JSON or TOML file, or its mapping): models, rules, settings."""
+        from ._scenario import apply_scenario, read_scenario
+
+        if isinstance(scenario, Mapping):
+            apply_scenario(self, scenario, "<scenario>")
+        else:
+            path = Path(scenario)
+            apply_scenario(self, read_scenario(path), str(path))
+
+
+def _check_token(token: object) -> str | None:
+    if token is None:
+        return None
+    if not isinstance(token, str) or not token.strip() or any(c.isspace() for c in token):
+        raise ScriptError(
+            "the API token must be a non-empty string without spaces (or None for no auth)"
+        )
+    return token
