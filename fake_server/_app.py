@@ -249,6 +249,7 @@ class FakeApp:
             response = self._internal_error(request, exc)
         entry.status = response.status
         entry.duration = time.perf_counter() - started
+        self.server._request_done(entry)
         return response
 
     def _internal_error(self, request: web.Request, exc: BaseException) -> web.Response:
@@ -742,6 +743,7 @@ class FakeApp:
         entry.rule = request.get("rule")
         entry.status = response.status
         entry.duration = time.perf_counter() - started
+        self.server._request_done(entry)
         return response
 
 

@@ -99,6 +99,7 @@ class FakeLMStudio:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         allow_remote: bool = False,
         scenario: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        on_request: Callable[[RecordedRequest], None] | None = None,
     ) -> None:
         if host not in LOOPBACK_HOSTS and not allow_remote:
             raise ValueError(
@@ -113,6 +114,7 @@ class FakeLMStudio:
             raise ValueError(f"max_body_bytes must be at least 1024, got {max_body_bytes}")
         self._host = host
         self._port = port
+        self._on_request = on_request
         self._max_body_bytes = max_body_bytes
         self._lock = threading.RLock()
         self._journal = Journal(journal_limit)
@@ -480,6 +482,13 @@ class FakeLMStudio:
         """Errors inside the server (a bug, or a scripted answer that broke at send time)."""
         with self._lock:
             return list(self._errors)
+
+    def _request_done(self, entry: RecordedRequest) -> None:
+        if self._on_request is not None:
+            try:
+                self._on_request(entry)
+            except Exception as exc:
+                self._record_error(f"on_request callback failed: {exc!r}")
 
     def _record_error(self, text: str) -> None:
         with self._lock:

@@ -1,0 +1,132 @@
+"""``lmstudio-fake`` / ``python -m fake_server``: the fake LM Studio as a standalone server."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import IO
+
+from ._errors import FakeServerError, ScenarioError
+from ._journal import RecordedRequest
+from ._profiles import PROFILE_NAMES
+from ._server import LOOPBACK_HOSTS, FakeLMStudio
+
+DEFAULT_PORT = 1234
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lmstudio-fake",
+        description="A fake LM Studio server (OpenAI-compatible API) for tests and CI.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port (default 1234; 0 picks a free one)"
+    )
+    parser.add_argument("--scenario", metavar="FILE", help="a JSON or TOML scenario file to load")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the default answers (default 0)"
+    )
+    parser.add_argument(
+        "--profile",
+        choices=PROFILE_NAMES,
+        default="lmstudio",
+        help="answer shapes (default lmstudio)",
+    )
+    parser.add_argument(
+        "--journal", metavar="FILE.jsonl", help="append every request, as JSON lines, to this file"
+    )
+    parser.add_argument("--no-jit", action="store_true", help="turn JIT model loading off")
+    parser.add_argument(
+        "--api-token", metavar="TOKEN", help="require this Bearer token (401 otherwise)"
+    )
+    parser.add_argument("--cors", action="store_true", help="send CORS headers, answer preflights")
+    parser.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="do not check requests and answers against schemas/",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a host other than loopback (the fake has no authentication by default)",
+    )
+    return parser
+
+
+def _journal_writer(stream: IO[str]) -> tuple[threading.Lock, object]:
+    lock = threading.Lock()
+
+    def write(entry: RecordedRequest) -> None:
+        line = json.dumps(entry.to_dict(), ensure_ascii=False)
+        with lock:
+            stream.write(line + "\n")
+            stream.flush()
+
+    return lock, write
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.host not in LOOPBACK_HOSTS and not args.allow_remote:
+        parser.error(
+            f"refusing to listen on {args.host}: only loopback addresses unless --allow-remote"
+        )
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be from 0 to 65535, got {args.port}")
+    if args.seed < 0:
+        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
+    journal: IO[str] | None = None
+    on_request = None
+    if args.journal:
+        try:
+            journal = open(args.journal, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            parser.error(f"cannot open --journal {args.journal}: {exc.strerror or exc}")
+        _, on_request = _journal_writer(journal)
+    try:
+        fake = FakeLMStudio(
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            profile=args.profile,
+            jit=not args.no_jit,
+            api_token=args.api_token,
+            cors=args.cors,
+            validate=not args.no_validate,
+            allow_remote=args.allow_remote,
+            scenario=args.scenario,
+            on_request=on_request,  # type: ignore[arg-type]
+        )
+        fake.start()
+    except (ScenarioError, FakeServerError, ValueError) as exc:
+        print(f"lmstudio-fake: {exc}", file=sys.stderr)
+        if journal is not None:
+            journal.close()
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(f"lmstudio-fake listening on {fake.url}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        fake.close()
+        if journal is not None:
+            journal.close()
+    print("lmstudio-fake stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
