@@ -476,7 +476,7 @@ def test_embeddings_base64_is_honoured(client: httpx.Client) -> None:
     raw = base64.b64decode(encoded["data"][0]["embedding"])
     floats = struct.unpack(f"<{len(raw) // 4}f", raw)
     assert len(floats) == 768
-    for got, want in zip(floats, plain["data"][0]["embedding"]):
+    for got, want in zip(floats, plain["data"][0]["embedding"], strict=True):
         assert math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-7)
 
 
