@@ -71,9 +71,7 @@ def _independent(key: str) -> jsonschema.Draft202012Validator:
 
 @functools.cache
 def _fast(key: str) -> Callable[[Any], Any]:
-    """The fastjsonschema function for ``key``: the loader's for a file, compiled here for a def."""
-    if "#" not in key:
-        return validator(key)._fast
+    """A fastjsonschema function for ``key`` (a file plus ``#/$defs/...``), as the loader builds."""
 
     def handler(uri: str) -> dict[str, Any]:
         return copy.deepcopy(_disk(uri[len(SCHEMA_BASE_URI) :].split("#", 1)[0]))
