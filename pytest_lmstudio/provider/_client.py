@@ -1,0 +1,340 @@
+"""``LMStudioProvider``: the async client, on ``httpx.AsyncClient`` and anyio (asyncio or trio)."""
+
+from __future__ import annotations
+
+import logging
+import random as _random
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from ._cache import CacheSlot, Missing
+from ._config import LMStudioConfig
+from ._core import Call, ProviderCore, is_missing_route
+from ._errors import NetworkError, ProviderError
+from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
+from ._wire import fallback_capabilities
+
+__all__ = ["ChunkStream", "LMStudioProvider"]
+
+T = TypeVar("T")
+logger = logging.getLogger("pytest_lmstudio")
+
+_STREAM_CONTENT_TYPE = "text/event-stream"
+
+
+class LMStudioProvider:
+    """An async LM Studio client (``async with LMStudioProvider() as provider: ...``).
+
+    ``config`` defaults to ``LMStudioConfig.load()`` (environment, config file, defaults).
+    ``sleep``, ``random`` and ``clock`` replace ``anyio.sleep``, ``random.random`` and
+    ``time.monotonic`` (retry waits, their jitter, and the model cache's age), so that tests
+    need not wait.
+    """
+
+    def __init__(
+        self,
+        config: LMStudioConfig | None = None,
+        *,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        random: Callable[[], float] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.config = config if config is not None else LMStudioConfig.load()
+        self._core = ProviderCore(self.config, random=random or _random.random)
+        self._http = httpx.AsyncClient(**self._core.client_options())
+        self._sleep = sleep or anyio.sleep
+        ttl = self.config.cache_ttl_seconds
+        self._models: CacheSlot[tuple[ModelInfo, ...]] = CacheSlot(ttl, clock or time.monotonic)
+        self._native: CacheSlot[dict[str, ModelCapabilities] | None] = CacheSlot(
+            ttl, clock or time.monotonic
+        )
+        self._models_lock = anyio.Lock()
+        self._native_lock = anyio.Lock()
+
+    def __repr__(self) -> str:
+        return f"LMStudioProvider(endpoint={self.config.endpoint!r})"
+
+    async def __aenter__(self) -> LMStudioProvider:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool; closing twice is harmless."""
+        await self._http.aclose()
+
+    # --- models ------------------------------------------------------------------------------
+
+    async def list_models(self, *, refresh: bool = False) -> list[ModelInfo]:
+        """The models ``GET /v1/models`` lists (cached for ``cache_ttl_minutes``)."""
+        return list(await self._model_list(force=refresh))
+
+    async def supports_model(self, model: str) -> bool:
+        """Whether the server lists ``model``; a miss refreshes the list (at most every 5 s)."""
+        model = self._core.check_model(model)
+        models = await self._model_list()
+        if any(info.id == model for info in models):
+            return True
+        if not self._models.may_refresh_on_miss():
+            return False
+        models = await self._model_list(force=True)
+        return any(info.id == model for info in models)
+
+    async def model_capabilities(self, model: str) -> ModelCapabilities | None:
+        """What ``model`` can do (None for a model the server does not know).
+
+        From ``/api/v0/models``; from ``/v1/models`` with the defaults ``ModelCapabilities``
+        documents when the server has no native API.
+        """
+        model = self._core.check_model(model)
+        native = await self._native_table()
+        if native is not None and model not in native and self._native.may_refresh_on_miss():
+            native = await self._native_table(force=True)
+        if native is None:
+            return fallback_capabilities(model) if await self.supports_model(model) else None
+        return native.get(model)
+
+    async def _model_list(self, *, force: bool = False) -> tuple[ModelInfo, ...]:
+        call = self._core.models_call()
+        return await self._cached(
+            self._models, self._models_lock, lambda: self._execute(call), force
+        )
+
+    async def _native_table(self, *, force: bool = False) -> dict[str, ModelCapabilities] | None:
+        call = self._core.native_models_call()
+
+        async def fetch() -> dict[str, ModelCapabilities] | None:
+            try:
+                return await self._execute(call)
+            except ProviderError as error:
+                if is_missing_route(error):
+                    return None  # no native API here: fall back to /v1/models
+                raise
+
+        return await self._cached(self._native, self._native_lock, fetch, force)
+
+    async def _cached(
+        self,
+        slot: CacheSlot[T],
+        lock: anyio.Lock,
+        fetch: Callable[[], Awaitable[T]],
+        force: bool,
+    ) -> T:
+        value = slot.lookup(force=force)
+        if not isinstance(value, Missing):
+            return value
+        seen = slot.generation
+        async with lock:
+            value = slot.after_wait(seen, force=force)
+            if not isinstance(value, Missing):
+                return value
+            try:
+                fetched = await fetch()
+            except ProviderError as error:
+                slot.fail(error)
+                raise
+            return slot.store(fetched)
+
+    # --- inference ---------------------------------------------------------------------------
+
+    async def complete(self, request: CompletionRequest) -> CompletionResponse:
+        """A whole chat completion (``POST /v1/chat/completions``)."""
+        return await self._execute(self._core.chat_call(request))
+
+    def stream(self, request: CompletionRequest) -> ChunkStream:
+        """A streamed chat completion: ``async for chunk in provider.stream(request)``.
+
+        Also an async context manager (``async with provider.stream(request) as chunks``) that
+        closes the connection when a caller stops early. The request is validated here, and
+        sent at the first iteration.
+        """
+        return ChunkStream(self, self._core.chat_call(request, stream=True))
+
+    async def embed(self, model: str, inputs: str | Sequence[str]) -> list[list[float]]:
+        """One embedding vector per input (``POST /v1/embeddings``), in input order."""
+        return await self._execute(self._core.embed_call(model, inputs))
+
+    # --- transport ---------------------------------------------------------------------------
+
+    async def _execute(self, call: Call[T]) -> T:
+        response, _ = await self._send(call)
+        try:
+            body = await self._read(call, response)
+        finally:
+            await response.aclose()
+        return self._core.result(call, response.status_code, body)
+
+    async def _send(self, call: Call[Any], attempt: int = 0) -> tuple[httpx.Response, int]:
+        """The answer's head (body unread), after retrying transient failures."""
+        while True:
+            request = self._http.build_request(
+                call.method, call.path, content=call.body, headers=call.headers
+            )
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                delay = self._core.transport_retry_delay(attempt, exc)
+                if delay is None:
+                    raise self._core.transport_error(call, exc) from exc
+                logger.info("%s %s failed (%s); retry in %.2fs", call.method, call.path, exc, delay)
+            else:
+                status = response.status_code
+                delay = (
+                    self._core.status_retry_delay(attempt, status, response.headers)
+                    if status >= 400
+                    else None
+                )
+                if delay is None:
+                    return response, attempt
+                await response.aclose()
+                logger.info("%s %s got %d; retry in %.2fs", call.method, call.path, status, delay)
+            await self._sleep(delay)
+            attempt += 1
+
+    async def _read(self, call: Call[Any], response: httpx.Response) -> bytes:
+        """The whole body, up to ``max_response_bytes``; an error answer's body too."""
+        self._core.check_length(call, response.headers)
+        limit = self.config.max_response_bytes
+        parts = []
+        size = 0
+        try:
+            async for part in response.aiter_bytes():
+                size += len(part)
+                if size > limit:
+                    raise self._core.too_large(call)
+                parts.append(part)
+        except httpx.HTTPError as exc:
+            raise self._core.transport_error(call, exc) from exc
+        body = b"".join(parts)
+        if response.status_code >= 300:
+            raise self._core.status_error(call, response.status_code, body, response.headers)
+        return body
+
+
+class ChunkStream:
+    """The chunks of a streamed completion: an async iterator and an async context manager.
+
+    Transient failures are retried until the first chunk arrives, never after.
+    """
+
+    def __init__(self, provider: LMStudioProvider, call: Call[CompletionResponse]) -> None:
+        self._provider = provider
+        self._core = provider._core
+        self._call = call
+        self._response: httpx.Response | None = None
+        self._bytes: AsyncIterator[bytes] | None = None
+        self._pending: deque[StreamChunk] = deque()
+        self._started = False
+        self._done = False
+
+    def __aiter__(self) -> ChunkStream:
+        return self
+
+    async def __aenter__(self) -> ChunkStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection; closing twice is harmless."""
+        self._done = True
+        self._started = True
+        response, self._response, self._bytes = self._response, None, None
+        if response is not None:
+            await response.aclose()
+
+    async def __anext__(self) -> StreamChunk:
+        try:
+            if not self._started:
+                await self._start()
+            while not self._pending:
+                if self._done:
+                    raise StopAsyncIteration
+                await self._pump()
+        except BaseException:
+            if not self._pending:
+                with anyio.CancelScope(shield=True):
+                    await self.aclose()
+            raise
+        return self._pending.popleft()
+
+    async def _start(self) -> None:
+        self._started = True
+        provider, call = self._provider, self._call
+        attempt = 0
+        while True:
+            response, attempt = await provider._send(call, attempt)
+            self._response = response
+            content_type = response.headers.get("content-type", "")
+            if response.status_code >= 300 or not content_type.startswith(_STREAM_CONTENT_TYPE):
+                # An error answer, or a server that ignored stream: true and sent JSON.
+                body = await provider._read(call, response)
+                await self.aclose()
+                self._pending.extend(self._core.stream_fallback(call, response.status_code, body))
+                return
+            self._decoder, self._parser = self._core.stream_parser(call)
+            self._bytes = response.aiter_bytes()
+            try:
+                while not self._pending and not self._done:
+                    await self._pump()
+                return
+            except NetworkError as error:
+                delay = self._core.transport_retry_delay(attempt, error.__cause__)
+                await self.aclose()
+                if delay is None:
+                    raise
+                self._done = False
+                logger.info("%s %s broke before its first chunk; retry", call.method, call.path)
+                await provider._sleep(delay)
+                attempt += 1
+
+    async def _pump(self) -> None:
+        assert self._bytes is not None
+        call = self._call
+        try:
+            part = await self._bytes.__anext__()
+        except StopAsyncIteration:
+            chunks = self._parser.events(self._decoder.close()) + self._parser.finish()
+            self._pending.extend(chunks)
+            await self.aclose()
+            return
+        except httpx.HTTPError as exc:
+            raise self._core.transport_error(call, exc) from exc
+        try:
+            events = self._decoder.feed(part)
+        except ValueError as exc:
+            raise self._core.bad_stream(call, exc) from None
+        self._pending.extend(self._parser.events(events))
+        if self._parser.done:
+            await self._drain()
+
+    async def _drain(self) -> None:
+        # Read to the end after [DONE] so the connection goes back to the pool.
+        assert self._bytes is not None
+        left = self._provider.config.max_response_bytes
+        try:
+            async for part in self._bytes:
+                left -= len(part)
+                if left < 0:
+                    break
+        except httpx.HTTPError:
+            pass
+        await self.aclose()

@@ -1,0 +1,242 @@
+"""Everything the async and the sync provider share; only the transport differs between them.
+
+``ProviderCore`` turns a method call into a ``Call`` (validated, encoded, with the parser of its
+answer), decides about retries, and turns an answer (status, headers, body) into a value or an
+error. Each provider only moves bytes: ``httpx.AsyncClient`` or ``httpx.Client``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from ._config import LMStudioConfig
+from ._defaults import DEFAULT_CONNECT_TIMEOUT_SECONDS
+from ._errors import (
+    ApiError,
+    NetworkError,
+    ProviderError,
+    error_for_transport,
+    too_large,
+)
+from ._retry import RetryPolicy, parse_retry_after
+from ._sse import ChatStreamParser, SSEDecoder
+from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
+from ._validation import check_model, validate_embedding_inputs, validate_request
+from ._wire import (
+    CHAT_PATH,
+    EMBEDDINGS_PATH,
+    MODELS_PATH,
+    NATIVE_MODELS_PATH,
+    chat_body,
+    checked,
+    decode_json,
+    embeddings_body,
+    error_from_body,
+    parse_completion,
+    parse_embeddings,
+    parse_models,
+    parse_native_models,
+)
+
+__all__ = ["Call", "ProviderCore", "chunks_from_completion", "is_missing_route"]
+
+T = TypeVar("T")
+
+USER_AGENT = "pytest-lmstudio/0.1"
+# Transport failures worth a retry when they happen before the answer's first byte.
+RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
+_STREAM_HEADERS = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[T]):
+    """One HTTP exchange to make: what to send, and how to read the answer's JSON."""
+
+    method: str
+    path: str
+    body: bytes | None
+    parse: Callable[[Any], T]
+    model: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+def is_missing_route(error: ProviderError) -> bool:
+    """Whether ``error`` says the server has no such route (a 404, or LM Studio's catch-all)."""
+    if not isinstance(error, ApiError):
+        return False
+    if error.status_code == 404:
+        return True
+    return (error.server_message or "").startswith("Unexpected endpoint or method")
+
+
+def chunks_from_completion(response: CompletionResponse) -> list[StreamChunk]:
+    """A whole answer as stream chunks, for a server that ignored ``stream: true``."""
+    chunks = [
+        StreamChunk(
+            content=response.content,
+            reasoning=response.reasoning or "",
+            tool_calls=response.tool_calls,
+            finish_reason=response.finish_reason,
+            model=response.model,
+            id=response.id,
+        )
+    ]
+    if response.usage is not None:
+        chunks.append(StreamChunk(usage=response.usage, model=response.model, id=response.id))
+    return chunks
+
+
+class ProviderCore:
+    """Request building, answer parsing, retry decisions and error mapping, without I/O."""
+
+    def __init__(self, config: LMStudioConfig, *, random: Callable[[], float]) -> None:
+        self.config = config
+        self.secret = config.api_token
+        self.retry = RetryPolicy(max_retries=config.max_retries)
+        self._random = random
+
+    # --- transport settings ------------------------------------------------------------------
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``httpx.Client`` / ``httpx.AsyncClient``."""
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if self.config.api_token:
+            headers["Authorization"] = f"Bearer {self.config.api_token}"
+        timeout = self.config.timeout_seconds
+        connect = min(
+            self.config.connect_timeout_seconds or DEFAULT_CONNECT_TIMEOUT_SECONDS, timeout
+        )
+        return {
+            "base_url": self.config.endpoint,
+            "headers": headers,
+            "timeout": httpx.Timeout(timeout, connect=connect),
+            # No proxies or .netrc from the environment: a local server is called directly, and
+            # credentials never come from anywhere but the config.
+            "trust_env": False,
+            "follow_redirects": False,
+        }
+
+    # --- calls -------------------------------------------------------------------------------
+
+    def models_call(self) -> Call[tuple[ModelInfo, ...]]:
+        return Call("GET", MODELS_PATH, None, parse_models)
+
+    def native_models_call(self) -> Call[dict[str, ModelCapabilities]]:
+        return Call("GET", NATIVE_MODELS_PATH, None, parse_native_models)
+
+    def chat_call(
+        self, request: CompletionRequest, *, stream: bool = False
+    ) -> Call[CompletionResponse]:
+        validate_request(request)
+        return Call(
+            "POST",
+            CHAT_PATH,
+            chat_body(request, stream=stream),
+            parse_completion,
+            model=request.model,
+            headers=_STREAM_HEADERS if stream else _JSON_HEADERS,
+        )
+
+    def embed_call(self, model: str, inputs: str | Sequence[str]) -> Call[list[list[float]]]:
+        items = validate_embedding_inputs(model, inputs)
+        count = len(items)
+        return Call(
+            "POST",
+            EMBEDDINGS_PATH,
+            embeddings_body(model, items),
+            lambda value: parse_embeddings(value, count),
+            model=model,
+            headers=_JSON_HEADERS,
+        )
+
+    def check_model(self, model: object) -> str:
+        return check_model(model)
+
+    # --- answers -----------------------------------------------------------------------------
+
+    def result(self, call: Call[T], status: int, body: bytes) -> T:
+        """The value of a finished exchange, or the error it stands for."""
+        if status >= 300:
+            raise self.status_error(call, status, body, {})
+        value = decode_json(
+            body,
+            method=call.method,
+            path=call.path,
+            status=status,
+            secret=self.secret,
+            model=call.model,
+        )
+        result: T = checked(call.parse, value, method=call.method, path=call.path)
+        return result
+
+    def status_error(
+        self, call: Call[Any], status: int, body: bytes, headers: Mapping[str, str]
+    ) -> ProviderError:
+        return error_from_body(
+            status,
+            body,
+            method=call.method,
+            path=call.path,
+            retry_after=parse_retry_after(headers, time.time()),
+            model=call.model,
+            secret=self.secret,
+        )
+
+    def transport_error(self, call: Call[Any], exc: httpx.HTTPError) -> NetworkError:
+        return error_for_transport(exc, method=call.method, path=call.path)
+
+    def check_length(self, call: Call[Any], headers: Mapping[str, str]) -> None:
+        declared = headers.get("content-length")
+        if (
+            declared is not None
+            and declared.isdigit()
+            and int(declared) > self.config.max_response_bytes
+        ):
+            raise too_large(
+                method=call.method, path=call.path, limit=self.config.max_response_bytes
+            )
+
+    def too_large(self, call: Call[Any]) -> ApiError:
+        return too_large(method=call.method, path=call.path, limit=self.config.max_response_bytes)
+
+    # --- retries -----------------------------------------------------------------------------
+
+    def status_retry_delay(
+        self, attempt: int, status: int, headers: Mapping[str, str]
+    ) -> float | None:
+        """Seconds to wait before retrying this answer, or None: do not retry."""
+        if attempt >= self.retry.max_retries or not self.retry.retries_status(status):
+            return None
+        return self.retry.delay(attempt, parse_retry_after(headers, time.time()), self._random())
+
+    def transport_retry_delay(self, attempt: int, exc: BaseException | None) -> float | None:
+        """Seconds to wait before retrying after a failure before the first byte, or None."""
+        if attempt >= self.retry.max_retries or not isinstance(exc, RETRYABLE_TRANSPORT_ERRORS):
+            return None
+        return self.retry.delay(attempt, None, self._random())
+
+    # --- streams -----------------------------------------------------------------------------
+
+    def stream_parser(self, call: Call[Any]) -> tuple[SSEDecoder, ChatStreamParser]:
+        return (
+            SSEDecoder(self.config.max_response_bytes),
+            ChatStreamParser(method=call.method, path=call.path, secret=self.secret),
+        )
+
+    def stream_fallback(
+        self, call: Call[CompletionResponse], status: int, body: bytes
+    ) -> list[StreamChunk]:
+        """Chunks for a stream request answered with plain JSON (an error, or a whole answer)."""
+        return chunks_from_completion(self.result(call, status, body))
+
+    def bad_stream(self, call: Call[Any], exc: ValueError) -> ApiError:
+        return ApiError(
+            f"Unusable stream in answer to {call.method} {call.path}: {exc}", status_code=200
+        )

@@ -1,0 +1,320 @@
+"""``SyncLMStudioProvider``: the blocking client, on ``httpx.Client``.
+
+The same request building, parsing, validation, cache policy and error mapping as the async one
+(all in ``ProviderCore`` and ``CacheSlot``); only the transport and the locks differ.
+"""
+
+from __future__ import annotations
+
+import logging
+import random as _random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from ._cache import CacheSlot, Missing
+from ._config import LMStudioConfig
+from ._core import Call, ProviderCore, is_missing_route
+from ._errors import NetworkError, ProviderError
+from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
+from ._wire import fallback_capabilities
+
+__all__ = ["SyncChunkStream", "SyncLMStudioProvider"]
+
+T = TypeVar("T")
+logger = logging.getLogger("pytest_lmstudio")
+
+_STREAM_CONTENT_TYPE = "text/event-stream"
+
+
+class SyncLMStudioProvider:
+    """A blocking LM Studio client (``with SyncLMStudioProvider() as provider: ...``).
+
+    Safe to share between threads. ``sleep``, ``random`` and ``clock`` replace ``time.sleep``,
+    ``random.random`` and ``time.monotonic``, as on ``LMStudioProvider``.
+    """
+
+    def __init__(
+        self,
+        config: LMStudioConfig | None = None,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        random: Callable[[], float] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.config = config if config is not None else LMStudioConfig.load()
+        self._core = ProviderCore(self.config, random=random or _random.random)
+        self._http = httpx.Client(**self._core.client_options())
+        self._sleep = sleep or time.sleep
+        ttl = self.config.cache_ttl_seconds
+        self._models: CacheSlot[tuple[ModelInfo, ...]] = CacheSlot(ttl, clock or time.monotonic)
+        self._native: CacheSlot[dict[str, ModelCapabilities] | None] = CacheSlot(
+            ttl, clock or time.monotonic
+        )
+        self._models_lock = threading.Lock()
+        self._native_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SyncLMStudioProvider(endpoint={self.config.endpoint!r})"
+
+    def __enter__(self) -> SyncLMStudioProvider:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool; closing twice is harmless."""
+        self._http.close()
+
+    # --- models ------------------------------------------------------------------------------
+
+    def list_models(self, *, refresh: bool = False) -> list[ModelInfo]:
+        """The models ``GET /v1/models`` lists (cached for ``cache_ttl_minutes``)."""
+        return list(self._model_list(force=refresh))
+
+    def supports_model(self, model: str) -> bool:
+        """Whether the server lists ``model``; a miss refreshes the list (at most every 5 s)."""
+        model = self._core.check_model(model)
+        if any(info.id == model for info in self._model_list()):
+            return True
+        if not self._models.may_refresh_on_miss():
+            return False
+        return any(info.id == model for info in self._model_list(force=True))
+
+    def model_capabilities(self, model: str) -> ModelCapabilities | None:
+        """What ``model`` can do (None for a model the server does not know)."""
+        model = self._core.check_model(model)
+        native = self._native_table()
+        if native is not None and model not in native and self._native.may_refresh_on_miss():
+            native = self._native_table(force=True)
+        if native is None:
+            return fallback_capabilities(model) if self.supports_model(model) else None
+        return native.get(model)
+
+    def _model_list(self, *, force: bool = False) -> tuple[ModelInfo, ...]:
+        call = self._core.models_call()
+        return self._cached(self._models, self._models_lock, lambda: self._execute(call), force)
+
+    def _native_table(self, *, force: bool = False) -> dict[str, ModelCapabilities] | None:
+        call = self._core.native_models_call()
+
+        def fetch() -> dict[str, ModelCapabilities] | None:
+            try:
+                return self._execute(call)
+            except ProviderError as error:
+                if is_missing_route(error):
+                    return None
+                raise
+
+        return self._cached(self._native, self._native_lock, fetch, force)
+
+    def _cached(
+        self, slot: CacheSlot[T], lock: threading.Lock, fetch: Callable[[], T], force: bool
+    ) -> T:
+        value = slot.lookup(force=force)
+        if not isinstance(value, Missing):
+            return value
+        seen = slot.generation
+        with lock:
+            value = slot.after_wait(seen, force=force)
+            if not isinstance(value, Missing):
+                return value
+            try:
+                fetched = fetch()
+            except ProviderError as error:
+                slot.fail(error)
+                raise
+            return slot.store(fetched)
+
+    # --- inference ---------------------------------------------------------------------------
+
+    def complete(self, request: CompletionRequest) -> CompletionResponse:
+        """A whole chat completion (``POST /v1/chat/completions``)."""
+        return self._execute(self._core.chat_call(request))
+
+    def stream(self, request: CompletionRequest) -> SyncChunkStream:
+        """A streamed chat completion: ``for chunk in provider.stream(request)``.
+
+        Also a context manager that closes the connection when a caller stops early.
+        """
+        return SyncChunkStream(self, self._core.chat_call(request, stream=True))
+
+    def embed(self, model: str, inputs: str | Sequence[str]) -> list[list[float]]:
+        """One embedding vector per input (``POST /v1/embeddings``), in input order."""
+        return self._execute(self._core.embed_call(model, inputs))
+
+    # --- transport ---------------------------------------------------------------------------
+
+    def _execute(self, call: Call[T]) -> T:
+        response, _ = self._send(call)
+        try:
+            body = self._read(call, response)
+        finally:
+            response.close()
+        return self._core.result(call, response.status_code, body)
+
+    def _send(self, call: Call[Any], attempt: int = 0) -> tuple[httpx.Response, int]:
+        while True:
+            request = self._http.build_request(
+                call.method, call.path, content=call.body, headers=call.headers
+            )
+            try:
+                response = self._http.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                delay = self._core.transport_retry_delay(attempt, exc)
+                if delay is None:
+                    raise self._core.transport_error(call, exc) from exc
+                logger.info("%s %s failed (%s); retry in %.2fs", call.method, call.path, exc, delay)
+            else:
+                status = response.status_code
+                delay = (
+                    self._core.status_retry_delay(attempt, status, response.headers)
+                    if status >= 400
+                    else None
+                )
+                if delay is None:
+                    return response, attempt
+                response.close()
+                logger.info("%s %s got %d; retry in %.2fs", call.method, call.path, status, delay)
+            self._sleep(delay)
+            attempt += 1
+
+    def _read(self, call: Call[Any], response: httpx.Response) -> bytes:
+        self._core.check_length(call, response.headers)
+        limit = self.config.max_response_bytes
+        parts = []
+        size = 0
+        try:
+            for part in response.iter_bytes():
+                size += len(part)
+                if size > limit:
+                    raise self._core.too_large(call)
+                parts.append(part)
+        except httpx.HTTPError as exc:
+            raise self._core.transport_error(call, exc) from exc
+        body = b"".join(parts)
+        if response.status_code >= 300:
+            raise self._core.status_error(call, response.status_code, body, response.headers)
+        return body
+
+
+class SyncChunkStream:
+    """The chunks of a streamed completion: an iterator and a context manager."""
+
+    def __init__(self, provider: SyncLMStudioProvider, call: Call[CompletionResponse]) -> None:
+        self._provider = provider
+        self._core = provider._core
+        self._call = call
+        self._response: httpx.Response | None = None
+        self._bytes: Iterator[bytes] | None = None
+        self._pending: deque[StreamChunk] = deque()
+        self._started = False
+        self._done = False
+
+    def __iter__(self) -> SyncChunkStream:
+        return self
+
+    def __enter__(self) -> SyncChunkStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading and release the connection; closing twice is harmless."""
+        self._done = True
+        self._started = True
+        response, self._response, self._bytes = self._response, None, None
+        if response is not None:
+            response.close()
+
+    def __next__(self) -> StreamChunk:
+        try:
+            if not self._started:
+                self._start()
+            while not self._pending:
+                if self._done:
+                    raise StopIteration
+                self._pump()
+        except BaseException:
+            if not self._pending:
+                self.close()
+            raise
+        return self._pending.popleft()
+
+    def _start(self) -> None:
+        self._started = True
+        provider, call = self._provider, self._call
+        attempt = 0
+        while True:
+            response, attempt = provider._send(call, attempt)
+            self._response = response
+            content_type = response.headers.get("content-type", "")
+            if response.status_code >= 300 or not content_type.startswith(_STREAM_CONTENT_TYPE):
+                body = provider._read(call, response)
+                self.close()
+                self._pending.extend(self._core.stream_fallback(call, response.status_code, body))
+                return
+            self._decoder, self._parser = self._core.stream_parser(call)
+            self._bytes = response.iter_bytes()
+            try:
+                while not self._pending and not self._done:
+                    self._pump()
+                return
+            except NetworkError as error:
+                delay = self._core.transport_retry_delay(attempt, error.__cause__)
+                self.close()
+                if delay is None:
+                    raise
+                self._done = False
+                logger.info("%s %s broke before its first chunk; retry", call.method, call.path)
+                provider._sleep(delay)
+                attempt += 1
+
+    def _pump(self) -> None:
+        assert self._bytes is not None
+        call = self._call
+        try:
+            part = next(self._bytes)
+        except StopIteration:
+            chunks = self._parser.events(self._decoder.close()) + self._parser.finish()
+            self._pending.extend(chunks)
+            self.close()
+            return
+        except httpx.HTTPError as exc:
+            raise self._core.transport_error(call, exc) from exc
+        try:
+            events = self._decoder.feed(part)
+        except ValueError as exc:
+            raise self._core.bad_stream(call, exc) from None
+        self._pending.extend(self._parser.events(events))
+        if self._parser.done:
+            self._drain()
+
+    def _drain(self) -> None:
+        assert self._bytes is not None
+        left = self._provider.config.max_response_bytes
+        try:
+            for part in self._bytes:
+                left -= len(part)
+                if left < 0:
+                    break
+        except httpx.HTTPError:
+            pass
+        self.close()

@@ -1,0 +1,363 @@
+"""LM Studio's wire format on the client side: request bodies out, checked answers in.
+
+Shared by the async and the sync provider; no I/O here. Answers are checked by hand-written
+structural checks (no schema library, so that importing the provider stays cheap): each check
+that fails names the path of the bad field, and becomes an ``ApiError``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._defaults import FALLBACK_CONTEXT_LENGTH, FALLBACK_MODEL_TYPE
+from ._errors import ProviderError, bad_answer, error_for_status
+from ._types import (
+    CompletionRequest,
+    CompletionResponse,
+    Message,
+    ModelCapabilities,
+    ModelInfo,
+    ToolCall,
+    Usage,
+)
+
+__all__ = [
+    "CHAT_PATH",
+    "EMBEDDINGS_PATH",
+    "MODELS_PATH",
+    "NATIVE_MODELS_PATH",
+    "ShapeError",
+    "chat_body",
+    "checked",
+    "decode_json",
+    "dumps",
+    "embeddings_body",
+    "error_from_body",
+    "fallback_capabilities",
+    "parse_completion",
+    "parse_embeddings",
+    "parse_models",
+    "parse_native_models",
+    "parse_tool_call",
+    "parse_usage",
+]
+
+CHAT_PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
+EMBEDDINGS_PATH = "/v1/embeddings"
+NATIVE_MODELS_PATH = "/api/v0/models"
+
+
+class ShapeError(ValueError):
+    """A JSON answer breaks LM Studio's format; the message names the path of the bad field."""
+
+
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def dumps(value: object) -> bytes:
+    """Compact UTF-8 JSON, as LM Studio (Express) expects it; NaN and infinity refused."""
+    return _encoder.encode(value).encode("utf-8")
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+def _message(message: Message) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": message.role}
+    content = message.content
+    if content is not None:
+        wire["content"] = content if isinstance(content, str) else [dict(p) for p in content]
+    if message.tool_calls:
+        wire["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.tool_calls
+        ]
+    if message.tool_call_id is not None:
+        wire["tool_call_id"] = message.tool_call_id
+    if message.name is not None:
+        wire["name"] = message.name
+    return wire
+
+
+def chat_body(request: CompletionRequest, *, stream: bool) -> bytes:
+    """The JSON body of ``POST /v1/chat/completions`` for a validated request."""
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [_message(message) for message in request.messages],
+    }
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        body["max_tokens"] = request.max_tokens
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if request.stop is not None:
+        body["stop"] = request.stop if isinstance(request.stop, str) else list(request.stop)
+    if request.seed is not None:
+        body["seed"] = request.seed
+    if request.tools:
+        body["tools"] = [dict(tool) for tool in request.tools]
+    if request.tool_choice is not None:
+        body["tool_choice"] = request.tool_choice
+    if request.response_format is not None:
+        body["response_format"] = dict(request.response_format)
+    body.update(request.extra)
+    if stream:
+        body["stream"] = True
+        # LM Studio 0.3.18+ then ends the stream with a usage chunk; older versions ignore it.
+        body["stream_options"] = {"include_usage": True}
+    return dumps(body)
+
+
+def embeddings_body(model: str, inputs: Sequence[str]) -> bytes:
+    return dumps({"model": model, "input": list(inputs)})
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def decode_json(
+    body: bytes,
+    *,
+    method: str,
+    path: str,
+    status: int = 200,
+    secret: str | None = None,
+    model: str | None = None,
+) -> Any:
+    """The parsed JSON of a 2xx answer, or the error it stands for.
+
+    LM Studio answers unknown routes with 200 and ``{"error": "Unexpected endpoint ..."}``, so
+    a 2xx body that is nothing but an error becomes the matching error, not a value.
+    """
+    try:
+        value = json.loads(body)
+    except ValueError:
+        preview = body[:80].decode("utf-8", "replace")
+        raise bad_answer(
+            f"not JSON (starts with {preview!r})", method=method, path=path, status=status
+        ) from None
+    if isinstance(value, dict) and "error" in value and len(value) <= 2:
+        raise error_for_status(status, value, method=method, path=path, model=model, secret=secret)
+    return value
+
+
+def checked(parse: Any, value: Any, *, method: str, path: str) -> Any:
+    """``parse(value)``, with a ``ShapeError`` turned into an ``ApiError``."""
+    try:
+        return parse(value)
+    except ShapeError as exc:
+        raise bad_answer(str(exc), method=method, path=path) from None
+
+
+def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ShapeError(f"{where} should be an object, got {_kind(value)}")
+    return value
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ShapeError(f"{where} should be an array, got {_kind(value)}")
+    return value
+
+
+def _str(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ShapeError(f"{where} should be a string, got {_kind(value)}")
+    return value
+
+
+def _opt_str(value: object, where: str) -> str | None:
+    return None if value is None else _str(value, where)
+
+
+def _int(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ShapeError(f"{where} should be an integer, got {_kind(value)}")
+    return value
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def parse_usage(value: object, where: str = "usage") -> Usage | None:
+    if value is None:
+        return None
+    usage = _mapping(value, where)
+    counts = []
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        count = usage.get(key, 0)
+        if count is None:
+            count = 0
+        counts.append(_int(count, f"{where}.{key}"))
+    return Usage(*counts)
+
+
+def parse_tool_call(value: object, where: str) -> ToolCall:
+    call = _mapping(value, where)
+    function = _mapping(call.get("function"), f"{where}.function")
+    arguments = function.get("arguments", "")
+    if isinstance(arguments, Mapping):
+        arguments = json.dumps(arguments)
+    return ToolCall(
+        id=_opt_str(call.get("id"), f"{where}.id") or "",
+        name=_str(function.get("name"), f"{where}.function.name"),
+        arguments=_str(arguments, f"{where}.function.arguments"),
+    )
+
+
+def parse_completion(value: object) -> CompletionResponse:
+    """A ``chat.completion`` object (the first choice) as a ``CompletionResponse``."""
+    answer = _mapping(value, "the answer")
+    choices = _list(answer.get("choices"), "choices")
+    if not choices:
+        raise ShapeError("choices is empty")
+    choice = _mapping(choices[0], "choices[0]")
+    message = _mapping(choice.get("message"), "choices[0].message")
+    content = _opt_str(message.get("content"), "choices[0].message.content") or ""
+    raw_calls = message.get("tool_calls")
+    tool_calls: tuple[ToolCall, ...] = ()
+    if raw_calls is not None:
+        tool_calls = tuple(
+            parse_tool_call(call, f"choices[0].message.tool_calls[{index}]")
+            for index, call in enumerate(_list(raw_calls, "choices[0].message.tool_calls"))
+        )
+    reasoning = message.get("reasoning_content", message.get("reasoning"))
+    return CompletionResponse(
+        content=content,
+        finish_reason=_opt_str(choice.get("finish_reason"), "choices[0].finish_reason"),
+        usage=parse_usage(answer.get("usage")),
+        tool_calls=tool_calls,
+        model=_str(answer.get("model"), "model"),
+        id=_opt_str(answer.get("id"), "id") or "",
+        reasoning=_opt_str(reasoning, "choices[0].message.reasoning"),
+        raw=answer,
+    )
+
+
+def parse_models(value: object) -> tuple[ModelInfo, ...]:
+    """``GET /v1/models``: ``{"data": [{"id", "object", "owned_by"}], "object": "list"}``."""
+    answer = _mapping(value, "the answer")
+    models = []
+    for index, entry in enumerate(_list(answer.get("data"), "data")):
+        item = _mapping(entry, f"data[{index}]")
+        models.append(
+            ModelInfo(
+                id=_str(item.get("id"), f"data[{index}].id"),
+                owned_by=_opt_str(item.get("owned_by"), f"data[{index}].owned_by"),
+            )
+        )
+    return tuple(models)
+
+
+def parse_native_models(value: object) -> dict[str, ModelCapabilities]:
+    """``GET /api/v0/models``: LM Studio's richer list, keyed by model id."""
+    answer = _mapping(value, "the answer")
+    result: dict[str, ModelCapabilities] = {}
+    for index, entry in enumerate(_list(answer.get("data"), "data")):
+        where = f"data[{index}]"
+        item = _mapping(entry, where)
+        model_id = _str(item.get("id"), f"{where}.id")
+        kind = _str(item.get("type", FALLBACK_MODEL_TYPE), f"{where}.type")
+        capabilities = tuple(
+            _str(cap, f"{where}.capabilities[{number}]")
+            for number, cap in enumerate(
+                _list(item.get("capabilities", []), f"{where}.capabilities")
+            )
+        )
+        loaded_context = item.get("loaded_context_length")
+        result[model_id] = ModelCapabilities(
+            model=model_id,
+            type=kind,
+            context_length=_int(
+                item.get("max_context_length", FALLBACK_CONTEXT_LENGTH),
+                f"{where}.max_context_length",
+            ),
+            loaded_context_length=(
+                None
+                if loaded_context is None
+                else _int(loaded_context, f"{where}.loaded_context_length")
+            ),
+            tool_use="tool_use" in capabilities,
+            vision=kind == "vlm" or "vision" in capabilities,
+            state=_str(item.get("state", "unknown"), f"{where}.state"),
+            quantization=_opt_str(item.get("quantization"), f"{where}.quantization"),
+            architecture=_opt_str(item.get("arch"), f"{where}.arch"),
+            publisher=_opt_str(item.get("publisher"), f"{where}.publisher"),
+            capabilities=capabilities,
+            source="native",
+        )
+    return result
+
+
+def fallback_capabilities(model_id: str) -> ModelCapabilities:
+    """What can be said of a model known only from ``/v1/models`` (the documented defaults)."""
+    kind = "embeddings" if "embed" in model_id.lower() else FALLBACK_MODEL_TYPE
+    return ModelCapabilities(
+        model=model_id,
+        type=kind,
+        context_length=FALLBACK_CONTEXT_LENGTH,
+        source="fallback",
+    )
+
+
+def parse_embeddings(value: object, expected: int) -> list[list[float]]:
+    """``POST /v1/embeddings``: one vector per input, in input order (sorted by ``index``)."""
+    answer = _mapping(value, "the answer")
+    data = _list(answer.get("data"), "data")
+    if len(data) != expected:
+        raise ShapeError(f"data has {len(data)} embeddings for {expected} inputs")
+    vectors: list[tuple[int, list[float]]] = []
+    for position, entry in enumerate(data):
+        where = f"data[{position}]"
+        item = _mapping(entry, where)
+        index = _int(item.get("index", position), f"{where}.index")
+        vector = _list(item.get("embedding"), f"{where}.embedding")
+        for number in vector:
+            if type(number) is not float and (type(number) is not int):
+                raise ShapeError(f"{where}.embedding should hold numbers, got {_kind(number)}")
+        vectors.append((index, [float(number) for number in vector]))
+    vectors.sort(key=lambda pair: pair[0])
+    if [index for index, _ in vectors] != list(range(expected)):
+        raise ShapeError("data's indexes are not 0..n-1")
+    return [vector for _, vector in vectors]
+
+
+def error_from_body(
+    status: int,
+    body: bytes,
+    *,
+    method: str,
+    path: str,
+    retry_after: float | None = None,
+    model: str | None = None,
+    secret: str | None = None,
+) -> ProviderError:
+    """The error for a non-2xx answer; its body may be JSON in either error shape, or anything."""
+    try:
+        payload: object = json.loads(body) if body else None
+    except ValueError:
+        text = body[:200].decode("utf-8", "replace").strip()
+        payload = {"error": text} if text else None
+    return error_for_status(
+        status,
+        payload,
+        method=method,
+        path=path,
+        retry_after=retry_after,
+        model=model,
+        secret=secret,
+    )
