@@ -655,11 +655,12 @@ class FakeApp:
     # -- models and the small routes ------------------------------------------------------
     async def handle_models(self, request: web.Request) -> web.StreamResponse:
         native = request.path.startswith("/api/")
+        picked: list[Rule] = []
 
         async def answer(state: _State) -> web.StreamResponse:
             rule = self.server._pick_rule("models", None, None)
             if rule is not None:
-                request["rule"] = rule
+                picked.append(rule)
                 action = rule.action
                 assert isinstance(action, (Fail, Respond, Raw))
                 return self.scripted_response(action, "models", native, state)
@@ -671,7 +672,7 @@ class FakeApp:
                     document = state.profile.model_list(models)
             return self._checked(document, response_schema("models", native), state)
 
-        return await self._simple(request, answer)
+        return await self._simple(request, answer, picked=picked)
 
     async def handle_model(self, request: web.Request) -> web.StreamResponse:
         model_id = request.match_info["model_id"]
@@ -726,6 +727,7 @@ class FakeApp:
         answer: Callable[[_State], Awaitable[web.StreamResponse]],
         *,
         auth: bool = True,
+        picked: list[Rule] | None = None,
     ) -> web.StreamResponse:
         entry = self._start_entry(request)
         started = time.perf_counter()
@@ -740,7 +742,7 @@ class FakeApp:
             raise
         except Exception as exc:
             response = self._internal_error(request, exc)
-        entry.rule = request.get("rule")
+        entry.rule = picked[0] if picked else None
         entry.status = response.status
         entry.duration = time.perf_counter() - started
         self.server._request_done(entry)
