@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ScenarioError, ScriptError
-from ._schemas import validator
+from ._schemas import load_schema, validator
 
 if TYPE_CHECKING:
     from ._server import FakeLMStudio
@@ -73,6 +74,32 @@ _ACTIONS: dict[str, str] = {
 }
 
 
+_RULE_PATH = re.compile(r"\$\.rules\[(\d+)\]")
+
+
+def _action_problem(data: Mapping[str, Any], path: str) -> str | None:
+    """A plain message for a rule without exactly one action, where the schema's ``oneOf``
+    would only say that the rule is valid under none, or several, of its branches."""
+    match = _RULE_PATH.fullmatch(path)
+    rules = data.get("rules")
+    if match is None or not isinstance(rules, list) or int(match.group(1)) >= len(rules):
+        return None
+    rule = rules[int(match.group(1))]
+    known = load_schema(SCENARIO_SCHEMA)["$defs"]["rule"]["properties"]
+    if not isinstance(rule, Mapping) or set(rule) - set(known):
+        return None  # the schema's message names the unknown key: keep it
+    actions = [k for k in _ACTIONS if k in rule]
+    if len(actions) == 1:
+        return None
+    choices = ", ".join(_ACTIONS)
+    if not actions:
+        return f"a rule needs one action, one of {choices}; this one has none"
+    return (
+        f"a rule takes exactly one action ({choices}); this one has {len(actions)}: "
+        f"{', '.join(actions)}. Split it into one rule per action."
+    )
+
+
 def apply_scenario(fake: FakeLMStudio, data: Mapping[str, Any], source: str) -> None:
     """Validate ``data`` against the scenario schema, then apply it to ``fake``."""
     check = validator(SCENARIO_SCHEMA)
@@ -80,7 +107,8 @@ def apply_scenario(fake: FakeLMStudio, data: Mapping[str, Any], source: str) -> 
         error = check.first_error(data)
         if error is None:
             raise ScenarioError(source, "does not match the scenario schema")
-        raise ScenarioError(source, f"{error.message} (see schemas/{SCENARIO_SCHEMA})", error.path)
+        message = _action_problem(data, error.path) or error.message
+        raise ScenarioError(source, f"{message} (see schemas/{SCENARIO_SCHEMA})", error.path)
     with fake._lock:
         saved = replace(
             fake._state, catalog=fake._state.catalog.copy(), rules=list(fake._state.rules)
@@ -113,14 +141,14 @@ def _apply(fake: FakeLMStudio, data: Mapping[str, Any], source: str) -> None:
     for i, spec in enumerate(data.get("models", ())):
         step(f"$.models[{i}]", functools.partial(_add_model, fake, spec))
     for i, rule in enumerate(data.get("rules", ())):
-        step(f"$.rules[{i}]", functools.partial(_add_rule, fake, rule))
+        step(f"$.rules[{i}]", functools.partial(_add_rule, fake, rule, f"{source} $.rules[{i}]"))
 
 
 def _add_model(fake: FakeLMStudio, spec: Mapping[str, Any]) -> None:
     fake.add_model(spec["id"], **_model_kwargs(spec))
 
 
-def _add_rule(fake: FakeLMStudio, rule: Mapping[str, Any]) -> None:
+def _add_rule(fake: FakeLMStudio, rule: Mapping[str, Any], origin: str) -> None:
     script = getattr(fake, rule["route"])
     when = rule.get("when")
     if when:
@@ -130,4 +158,6 @@ def _add_rule(fake: FakeLMStudio, rule: Mapping[str, Any]) -> None:
     first = params.pop(_ACTIONS[key], None)
     method = getattr(script, key)
     args = [] if first is None and key == "reply" else [first]
-    method(*args, times=rule.get("times"), **params)
+    added = method(*args, times=rule.get("times"), **params)
+    # Reports (check(), the journal) point at the scenario, not at the code that loaded it.
+    added.origin = origin

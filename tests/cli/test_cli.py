@@ -1,0 +1,441 @@
+"""The ``lmstudio-fake`` command and ``python -m fake_server`` as real subprocesses.
+
+Each test starts the server on 127.0.0.1 with ``--port 0``, reads its one ready line, talks
+to it over HTTP and stops it with a signal. Every wait is bounded, and a process still
+running at the end of a test is killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import pytest
+
+from fake_server import FakeLMStudio
+
+READY = re.compile(r"lmstudio-fake listening on (http://127\.0\.0\.1:(\d+))")
+START_SECONDS = 30.0
+STOP_SECONDS = 10.0
+HELLO = {"model": "qwen/qwen3-8b", "messages": [{"role": "user", "content": "Hello there"}]}
+DEFAULT_IDS = ["qwen/qwen3-8b", "qwen2-vl-7b-instruct", "text-embedding-nomic-embed-text-v1.5"]
+
+
+def console_script() -> str:
+    """The ``lmstudio-fake`` executable installed beside this interpreter."""
+    folders = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
+    for folder in folders:
+        found = shutil.which("lmstudio-fake", path=folder)
+        if found:
+            return found
+    pytest.fail(
+        f"the lmstudio-fake console script is not installed in {' or '.join(folders)}; "
+        "run `pip install -e .` in this environment"
+    )
+
+
+COMMANDS = {
+    "module": lambda: [sys.executable, "-m", "fake_server"],
+    "script": lambda: [console_script()],
+}
+
+
+def _pump(stream: IO[str], into: queue.Queue[str | None]) -> None:
+    for line in stream:
+        into.put(line)
+    into.put(None)
+
+
+@dataclass
+class Server:
+    """A fake server subprocess whose stdout and stderr are read by background threads."""
+
+    process: subprocess.Popen[str]
+    stdout: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    stderr: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    threads: list[threading.Thread] = field(default_factory=list)
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        assert self.process.stdout is not None and self.process.stderr is not None
+        for stream, into in (
+            (self.process.stdout, self.stdout),
+            (self.process.stderr, self.stderr),
+        ):
+            thread = threading.Thread(target=_pump, args=(stream, into), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def wait_ready(self) -> str:
+        """The URL of the ready line, which must be the first line on stdout."""
+        try:
+            line = self.stdout.get(timeout=START_SECONDS)
+        except queue.Empty:
+            self.kill()
+            pytest.fail(f"no ready line within {START_SECONDS} s; stderr: {self.drain_stderr()}")
+        if line is None:
+            code = self.process.wait(STOP_SECONDS)
+            pytest.fail(f"exited with {code} before its ready line; stderr: {self.drain_stderr()}")
+        match = READY.fullmatch(line.rstrip("\n"))
+        assert match is not None, f"unexpected first line {line!r}"
+        self.url = match.group(1)
+        return self.url
+
+    def stop(self, signum: int = signal.SIGTERM) -> tuple[int, str, str]:
+        """Send ``signum``; return the exit code and the rest of stdout and stderr."""
+        self.process.send_signal(signum)
+        return self.finish()
+
+    def finish(self) -> tuple[int, str, str]:
+        try:
+            code = self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"still running {STOP_SECONDS} s later; stderr: {self.drain_stderr()}")
+        for thread in self.threads:
+            thread.join(STOP_SECONDS)
+        return code, self.drain(self.stdout), self.drain(self.stderr)
+
+    def drain_stderr(self) -> str:
+        return self.drain(self.stderr)
+
+    @staticmethod
+    def drain(lines: queue.Queue[str | None]) -> str:
+        out = []
+        while True:
+            try:
+                line = lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is not None:
+                out.append(line)
+        return "".join(out)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(STOP_SECONDS)
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Iterator[Any]:
+    """``run(*args, command="module")`` starts a fake subprocess; all are killed at the end."""
+    started: list[Server] = []
+
+    def start(*args: str, command: str = "module") -> Server:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        process = subprocess.Popen(
+            [*COMMANDS[command](), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            cwd=tmp_path,
+            env=env,
+        )
+        server = Server(process)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
+        for stream in (server.process.stdout, server.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def refused(run: Any, *args: str, command: str = "module") -> tuple[int, str]:
+    """Run a command line that must not start a server: its exit code and stderr."""
+    server = run(*args, command=command)
+    code, out, err = server.finish()
+    assert "listening" not in out, f"it started a server: {out!r}"
+    assert "Traceback" not in err, err
+    return code, err
+
+
+def get_json(url: str, path: str, **kwargs: Any) -> Any:
+    response = httpx.get(url + path, timeout=10, **kwargs)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# -- start, answer, stop ------------------------------------------------------------------
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("command", ["module", "script"])
+def test_starts_answers_and_exits_cleanly_on_signal(run: Any, command: str, signum: int) -> None:
+    server = run("--port", "0", command=command)
+    url = server.wait_ready()
+    assert int(url.rsplit(":", 1)[1]) > 0
+
+    document = get_json(url, "/v1/models")
+    assert [m["id"] for m in document["data"]] == DEFAULT_IDS
+    chat = httpx.post(url + "/v1/chat/completions", json=HELLO, timeout=10)
+    assert chat.status_code == 200
+    assert chat.json()["object"] == "chat.completion"
+
+    code, out, err = server.stop(signum)
+    assert code == 0, err
+    assert out == "", "only the ready line goes to stdout"
+    assert "Traceback" not in err
+    assert "lmstudio-fake stopped" in err
+
+
+def test_help_exits_zero(run: Any) -> None:
+    code, out, err = run("--help", command="script").finish()
+    assert code == 0
+    for option in ("--port", "--scenario", "--journal", "--allow-remote", "--no-jit"):
+        assert option in out
+    assert err == ""
+
+
+# -- --journal ----------------------------------------------------------------------------
+def test_journal_file_has_one_complete_line_per_request(run: Any, tmp_path: Path) -> None:
+    journal = tmp_path / "requests.jsonl"
+    journal.write_text('{"kept": true}\n', encoding="utf-8")  # appended to, not replaced
+    server = run("--port", "0", "--journal", str(journal))
+    url = server.wait_ready()
+
+    get_json(url, "/v1/models")
+    httpx.post(url + "/v1/chat/completions", json=HELLO, timeout=10)
+    with httpx.stream(
+        "POST", url + "/v1/chat/completions", json={**HELLO, "stream": True}, timeout=10
+    ) as response:
+        frames = [line for line in response.iter_lines() if line]
+    assert frames[-1] == "data: [DONE]"
+    httpx.post(url + "/v1/chat/completions", json={"model": "qwen/qwen3-8b"}, timeout=10)
+    get_json(url, "/__fake__/requests")  # admin calls are not journaled
+
+    code, _, err = server.stop(signal.SIGTERM)
+    assert code == 0, err
+
+    text = journal.read_text(encoding="utf-8")
+    assert text.endswith("\n")
+    lines = text.splitlines()
+    assert json.loads(lines[0]) == {"kept": True}
+    entries = [json.loads(line) for line in lines[1:]]
+    assert [(e["method"], e["path"], e["status"], e["stream"]) for e in entries] == [
+        ("GET", "/v1/models", 200, False),
+        ("POST", "/v1/chat/completions", 200, False),
+        ("POST", "/v1/chat/completions", 200, True),
+        ("POST", "/v1/chat/completions", 400, False),
+    ]
+    assert entries[1]["json"] == HELLO
+    assert entries[1]["model"] == "qwen/qwen3-8b"
+    assert entries[3]["json"] == {"model": "qwen/qwen3-8b"}
+
+
+# -- --scenario ---------------------------------------------------------------------------
+SCENARIO_JSON = """{
+  "models": [{"id": "acme/tiny-llm", "loaded": true, "context_length": 2048}],
+  "rules": [
+    {"route": "chat", "times": 1, "reply": {"content": "scripted hello"}},
+    {"route": "chat", "when": {"contains": "weather"}, "reply": {"content": "sunny"}}
+  ]
+}
+"""
+
+SCENARIO_TOML = """\
+[[models]]
+id = "acme/tiny-llm"
+loaded = true
+context_length = 2048
+
+[[rules]]
+route = "chat"
+times = 1
+reply = { content = "scripted hello" }
+
+[[rules]]
+route = "chat"
+when = { contains = "weather" }
+reply = { content = "sunny" }
+"""
+
+
+@pytest.mark.parametrize(("suffix", "text"), [(".json", SCENARIO_JSON), (".toml", SCENARIO_TOML)])
+def test_scenario_file_models_and_rules_are_served(
+    run: Any, tmp_path: Path, suffix: str, text: str
+) -> None:
+    scenario = tmp_path / f"scenario{suffix}"
+    scenario.write_text(text, encoding="utf-8")
+    server = run("--port", "0", "--scenario", str(scenario), command="script")
+    url = server.wait_ready()
+
+    ids = [m["id"] for m in get_json(url, "/v1/models")["data"]]
+    assert ids == [*DEFAULT_IDS, "acme/tiny-llm"]
+    native = get_json(url, "/api/v0/models/acme/tiny-llm")
+    assert (native["state"], native["max_context_length"]) == ("loaded", 2048)
+
+    def answer(content: str) -> str:
+        body = {"model": "acme/tiny-llm", "messages": [{"role": "user", "content": content}]}
+        response = httpx.post(url + "/v1/chat/completions", json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        text: str = response.json()["choices"][0]["message"]["content"]
+        return text
+
+    assert answer("hi") == "scripted hello"
+    assert answer("and the weather?") == "sunny"
+    assert answer("hi") not in ("scripted hello", "sunny")
+
+    rules = get_json(url, "/__fake__/rules")["rules"]
+    assert [(r["times"], r["calls"]) for r in rules] == [(1, 1), (None, 1)]
+    code, _, err = server.stop()
+    assert code == 0, err
+
+
+# -- settings -----------------------------------------------------------------------------
+def test_seed_gives_the_in_process_fakes_answer(run: Any) -> None:
+    server = run("--port", "0", "--seed", "7")
+    url = server.wait_ready()
+    over_cli = httpx.post(url + "/v1/chat/completions", json=HELLO, timeout=10).json()
+    server.stop()
+
+    def in_process(seed: int) -> Any:
+        with FakeLMStudio(seed=seed) as fake:
+            return httpx.post(fake.url + "/v1/chat/completions", json=HELLO, timeout=10).json()
+
+    same = in_process(7)
+    assert over_cli["choices"] == same["choices"]
+    assert over_cli["id"] == same["id"]
+    assert over_cli["choices"] != in_process(0)["choices"]
+
+
+def test_profile_openai_adds_created_to_models(run: Any) -> None:
+    server = run("--port", "0", "--profile", "openai", command="script")
+    url = server.wait_ready()
+    document = get_json(url, "/v1/models")
+    assert list(document) == ["object", "data"]
+    for entry in document["data"]:
+        assert isinstance(entry["created"], int)
+    server.stop()
+
+
+def test_default_profile_models_have_no_created(run: Any) -> None:
+    server = run("--port", "0")
+    url = server.wait_ready()
+    for entry in get_json(url, "/v1/models")["data"]:
+        assert list(entry) == ["id", "object", "owned_by"]
+    server.stop()
+
+
+def test_no_jit_lists_only_loaded_models(run: Any) -> None:
+    server = run("--port", "0", "--no-jit")
+    url = server.wait_ready()
+    assert [m["id"] for m in get_json(url, "/v1/models")["data"]] == ["qwen/qwen3-8b"]
+    body = {"model": "qwen2-vl-7b-instruct", "messages": HELLO["messages"]}
+    response = httpx.post(url + "/v1/chat/completions", json=body, timeout=10)
+    assert response.status_code == 400
+    server.stop()
+
+
+def test_api_token_is_required(run: Any) -> None:
+    token = "sk-lm-abcd1234:abcdefghij0123456789"
+    server = run("--port", "0", "--api-token", token, command="script")
+    url = server.wait_ready()
+
+    missing = httpx.get(url + "/v1/models", timeout=10)
+    assert missing.status_code == 401
+    assert missing.json()["error"]["code"] == "invalid_api_key"
+    wrong = httpx.get(url + "/v1/models", headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert wrong.status_code == 401
+    document = get_json(url, "/v1/models", headers={"Authorization": f"Bearer {token}"})
+    assert document["object"] == "list"
+    assert get_json(url, "/lmstudio-greeting") == {"lmstudio": True}  # probes need no token
+    server.stop()
+
+
+# -- refusals -----------------------------------------------------------------------------
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10"])
+@pytest.mark.parametrize("command", ["module", "script"])
+def test_non_loopback_host_is_refused_without_allow_remote(
+    run: Any, command: str, host: str
+) -> None:
+    # The check comes before any socket is bound, so nothing listens on `host` here.
+    code, err = refused(run, "--host", host, "--port", "0", command=command)
+    assert code != 0
+    assert f"refusing to listen on {host}" in err
+    assert "--allow-remote" in err
+
+
+def test_port_in_use_exits_2(run: Any) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, err = refused(run, "--port", str(port))
+    assert code == 2
+    assert err.startswith("lmstudio-fake: ")
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "in use" in err.lower()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "unknown-key.json",
+            '{"rules": [{"route": "chat", "repy": {"content": "x"}}]}',
+            ["$.rules[0]", "'repy' was unexpected"],
+        ),
+        ("wrong-type.json", '{"seed": "seven"}', ["$.seed", "'seven' is not of type 'integer'"]),
+        (
+            "bad-value.toml",
+            '[[models]]\nid = "m"\ntype = "chatbot"\n',
+            ["$.models[0].type", "'chatbot'"],
+        ),
+        ("broken.json", '{\n  "seed": 1,\n}\n', ["not valid JSON", "line 3 column 1"]),
+        ("broken.toml", "seed = \n", ["not valid TOML", "line 1"]),
+    ],
+)
+def test_bad_scenario_exits_2_naming_the_field(
+    run: Any, tmp_path: Path, name: str, text: str, expected: list[str]
+) -> None:
+    scenario = tmp_path / name
+    scenario.write_text(text, encoding="utf-8")
+    code, err = refused(run, "--port", "0", "--scenario", str(scenario), command="script")
+    assert code == 2
+    assert err.startswith(f"lmstudio-fake: {scenario}")
+    for fragment in expected:
+        assert fragment in err
+
+
+def test_missing_scenario_file_exits_2(run: Any, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.json"
+    code, err = refused(run, "--port", "0", "--scenario", str(missing))
+    assert code == 2
+    assert f"{missing}: cannot read the scenario file" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--port", "70000"], "--port must be from 0 to 65535, got 70000"),
+        (["--port", "-1"], "--port must be from 0 to 65535, got -1"),
+        (["--port", "http"], "invalid int value: 'http'"),
+        (["--seed", "-3"], "--seed must be a non-negative integer"),
+        (["--profile", "ollama"], "invalid choice: 'ollama'"),
+        (["--port", "0", "--journal", "no/such/dir/j.jsonl"], "cannot open --journal"),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(run: Any, args: list[str], fragment: str) -> None:
+    code, err = refused(run, *args)
+    assert code == 2
+    assert fragment in err
+    assert "usage: lmstudio-fake" in err
