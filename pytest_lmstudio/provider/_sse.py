@@ -201,7 +201,7 @@ class ChatStreamParser:
         if not isinstance(content, str) or not isinstance(reasoning, str):
             raise ShapeError("choices[0].delta.content should be a string")
         fragments = delta.get("tool_calls")
-        if fragments:
+        if fragments is not None:
             self._add_fragments(fragments)
         finish_reason = choice.get("finish_reason")
         if finish_reason is not None and not isinstance(finish_reason, str):

@@ -655,3 +655,18 @@ def test_a_constructor_scenario_failing_half_way_raises(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as caught:
         FakeLMStudio(scenario=path)
     assert str(caught.value).startswith(f"{path} at $.rules[1]: ")
+
+
+def test_reset_restores_the_rules_of_a_constructor_scenario(tmp_path: Path) -> None:
+    fake = FakeLMStudio(scenario=write_scenario(tmp_path, ".toml"))
+    with fake, httpx.Client(base_url=fake.url, timeout=10) as client:
+        assert chat_text(client, model="acme/tiny-llm") == "first"
+        fake.chat.reply("added by the test")
+        fake.reset()
+        assert [(r.route, r.times, r.calls) for r in fake.rules] == [
+            ("chat", 1, 0),
+            ("chat", None, 0),
+            ("completions", None, 0),
+        ]
+        assert chat_text(client, model="acme/tiny-llm") == "first"
+        assert chat_text(client, "weather?") == "sunny"

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 from collections.abc import Iterator
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from fake_server import FakeLMStudio
 from pytest_lmstudio import LMStudioConfig
+
+# Hypothesis keeps a .hypothesis directory under the working directory; pytest then refuses to
+# collect the root (norecursedirs in pyproject replaces the defaults that skip dot-directories,
+# and filterwarnings=error turns hypothesis's warning about it into an error). Keep it elsewhere.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hypothesis-provider-"))
 
 
 @pytest.fixture(params=["asyncio", "trio"])
