@@ -105,10 +105,9 @@ def test_bad_constructor_arguments(kwargs: dict[str, object], message: str) -> N
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_async_with_under_asyncio_and_trio(backend: str) -> None:
     async def main() -> str:
-        async with FakeLMStudio() as fake:
-            async with httpx.AsyncClient(base_url=fake.url) as client:
-                response = await client.get("/v1/models")
-                return str(response.json()["object"])
+        async with FakeLMStudio() as fake, httpx.AsyncClient(base_url=fake.url) as client:
+            response = await client.get("/v1/models")
+            return str(response.json()["object"])
 
     assert anyio.run(main, backend=backend) == "list"
 
