@@ -57,7 +57,10 @@ class _State:
     rules: list[Rule] = field(default_factory=list)
 
     def copy(self) -> _State:
-        return replace(self, catalog=self.catalog.copy(), rules=[])
+        """A fresh copy: its own catalog, and the rules with their counts at zero."""
+        return replace(
+            self, catalog=self.catalog.copy(), rules=[replace(r, calls=0) for r in self.rules]
+        )
 
 
 def _profile(name: object) -> Profile:
