@@ -1,6 +1,6 @@
 """The admin API, under ``/__fake__``: a test in any language can load a scenario, read the
 journal, check expectations and reset the fake over HTTP. Admin requests are not journaled
-and need no token."""
+and need no token; an unknown path under the prefix gets a 404 that lists the admin API."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from ._server import FakeLMStudio
 
 ADMIN_PREFIX = "/__fake__"
+MSG_EMPTY_SCENARIO = (
+    "the body is empty: send a scenario object as JSON, or as TOML with "
+    "Content-Type: application/toml"
+)
 
 __all__ = ["ADMIN_PREFIX", "add_admin_routes"]
 
@@ -46,22 +50,23 @@ def add_admin_routes(app: web.Application, fake: FakeLMStudio) -> None:
         return _json(200, {"reset": True})
 
     async def scenario(request: web.Request) -> web.Response:
+        from ._scenario import apply_scenario, parse_scenario
+
         raw = await request.read()
         source = f"POST {ADMIN_PREFIX}/scenario"
+        toml = "toml" in (request.content_type or "")
         try:
-            if "toml" in (request.content_type or ""):
-                from ._scenario import parse_toml
-
-                data: Any = parse_toml(raw.decode("utf-8"))
-            else:
-                data = json.loads(raw or b"null")
-            if not isinstance(data, dict):
-                raise ScenarioError(source, "the body must be a scenario object (JSON or TOML)")
-            fake.load_scenario(data)
+            if not raw.strip():
+                raise ScenarioError(source, MSG_EMPTY_SCENARIO)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ScenarioError(source, f"the body is not valid UTF-8 ({exc})") from None
+            data = parse_scenario(text, source, toml=toml)
+            # Named after this endpoint, in errors and in the rules' origin alike.
+            apply_scenario(fake, data, source)
         except ScenarioError as exc:
-            return _json(400, {"error": str(exc).replace("<scenario>", source), "path": exc.path})
-        except (ValueError, UnicodeDecodeError) as exc:
-            return _json(400, {"error": f"{source}: not valid JSON or TOML: {exc}", "path": ""})
+            return _json(400, {"error": str(exc), "path": exc.path})
         return _json(200, {"loaded": True, "rules": len(fake.rules), "models": len(fake.catalog)})
 
     async def rules(request: web.Request) -> web.Response:
@@ -88,10 +93,27 @@ def add_admin_routes(app: web.Application, fake: FakeLMStudio) -> None:
             return _json(409, {"ok": False, "message": str(exc)})
         return _json(200, {"ok": True})
 
-    add = app.router.add_route
-    add("GET", f"{ADMIN_PREFIX}/requests", requests)
-    add("DELETE", f"{ADMIN_PREFIX}/requests", clear_requests)
-    add("POST", f"{ADMIN_PREFIX}/reset", reset)
-    add("POST", f"{ADMIN_PREFIX}/scenario", scenario)
-    add("GET", f"{ADMIN_PREFIX}/rules", rules)
-    add("GET", f"{ADMIN_PREFIX}/check", check)
+    routes = [
+        ("GET", "requests", requests),
+        ("DELETE", "requests", clear_requests),
+        ("POST", "reset", reset),
+        ("POST", "scenario", scenario),
+        ("GET", "rules", rules),
+        ("GET", "check", check),
+    ]
+    known = ", ".join(f"{method} {ADMIN_PREFIX}/{name}" for method, name, _ in routes)
+
+    async def unknown(request: web.Request) -> web.Response:
+        # Not LM Studio's "200 Unexpected endpoint": a typo in an admin call must fail loudly.
+        return _json(
+            404,
+            {
+                "error": f"no admin endpoint {request.method} {request.path}; the admin API has: "
+                f"{known}"
+            },
+        )
+
+    for method, name, handler in routes:
+        app.router.add_route(method, f"{ADMIN_PREFIX}/{name}", handler)
+    app.router.add_route("*", ADMIN_PREFIX, unknown)
+    app.router.add_route("*", f"{ADMIN_PREFIX}/{{tail:.*}}", unknown)

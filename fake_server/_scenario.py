@@ -34,7 +34,7 @@ def parse_toml(text: str) -> dict[str, Any]:
 
 SCENARIO_SCHEMA = "scenario.schema.json"
 
-__all__ = ["apply_scenario", "read_scenario"]
+__all__ = ["apply_scenario", "parse_scenario", "read_scenario"]
 
 
 def read_scenario(path: Path) -> dict[str, Any]:
@@ -45,19 +45,24 @@ def read_scenario(path: Path) -> dict[str, Any]:
         raise ScenarioError(
             str(path), f"cannot read the scenario file: {exc.strerror or exc}"
         ) from None
-    if path.suffix.lower() == ".toml":
+    return parse_scenario(text, str(path), toml=path.suffix.lower() == ".toml")
+
+
+def parse_scenario(text: str, source: str, *, toml: bool) -> dict[str, Any]:
+    """Parse scenario text (TOML, or JSON), naming ``source`` and the line in errors."""
+    if toml:
         try:
             return parse_toml(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(str(path), f"not valid TOML: {exc}") from None
+            raise ScenarioError(source, f"not valid TOML: {exc}") from None
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ScenarioError(
-            str(path), f"not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+            source, f"not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
         ) from None
     if not isinstance(data, dict):
-        raise ScenarioError(str(path), "a scenario must be a JSON object")
+        raise ScenarioError(source, "a scenario must be a JSON object")
     return data
 
 
