@@ -105,8 +105,8 @@ def _action_problem(data: Mapping[str, Any], path: str) -> str | None:
     )
 
 
-def apply_scenario(fake: FakeLMStudio, data: Mapping[str, Any], source: str) -> None:
-    """Validate ``data`` against the scenario schema, then apply it to ``fake``."""
+def validate_scenario(data: Mapping[str, Any], source: str) -> None:
+    """Raise ``ScenarioError`` naming the bad field if ``data`` breaks the scenario schema."""
     check = validator(SCENARIO_SCHEMA)
     if not check.is_valid(data):
         error = check.first_error(data)
@@ -114,6 +114,11 @@ def apply_scenario(fake: FakeLMStudio, data: Mapping[str, Any], source: str) -> 
             raise ScenarioError(source, "does not match the scenario schema")
         message = _action_problem(data, error.path) or error.message
         raise ScenarioError(source, f"{message} (see schemas/{SCENARIO_SCHEMA})", error.path)
+
+
+def apply_scenario(fake: FakeLMStudio, data: Mapping[str, Any], source: str) -> None:
+    """Validate ``data`` against the scenario schema, then apply it to ``fake``."""
+    validate_scenario(data, source)
     with fake._lock:
         saved = replace(
             fake._state, catalog=fake._state.catalog.copy(), rules=list(fake._state.rules)
