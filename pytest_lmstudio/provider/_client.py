@@ -34,7 +34,8 @@ class LMStudioProvider:
     ``config`` defaults to ``LMStudioConfig.load()`` (environment, config file, defaults).
     ``sleep``, ``random`` and ``clock`` replace ``anyio.sleep``, ``random.random`` and
     ``time.monotonic`` (retry waits, their jitter, and the model cache's age), so that tests
-    need not wait.
+    need not wait. ``keepalive=False`` closes every connection once its answer is read: slower,
+    but then nothing outlives the event loop a request ran in (``close_idle()`` is then enough).
     """
 
     def __init__(
@@ -44,10 +45,12 @@ class LMStudioProvider:
         sleep: Callable[[float], Awaitable[None]] | None = None,
         random: Callable[[], float] | None = None,
         clock: Callable[[], float] | None = None,
+        keepalive: bool = True,
     ) -> None:
         self.config = config if config is not None else LMStudioConfig.load()
         self._core = ProviderCore(self.config, random=random or _random.random)
-        self._http = httpx.AsyncClient(**self._core.client_options())
+        self._keepalive = keepalive
+        self._http = httpx.AsyncClient(**self._core.client_options(keepalive=keepalive))
         self._sleep = sleep or anyio.sleep
         ttl = self.config.cache_ttl_seconds
         self._models: CacheSlot[tuple[ModelInfo, ...]] = CacheSlot(ttl, clock or time.monotonic)
@@ -74,6 +77,15 @@ class LMStudioProvider:
     async def aclose(self) -> None:
         """Close the connection pool; closing twice is harmless."""
         await self._http.aclose()
+
+    def close_idle(self) -> None:
+        """Release the provider without an event loop, for a provider made with keepalive=False.
+
+        Such a provider keeps no connection between requests, so there is nothing to await;
+        one that keeps connections alive needs ``await aclose()``.
+        """
+        if self._keepalive:
+            raise RuntimeError("close_idle() needs keepalive=False; use `await provider.aclose()`")
 
     # --- models ------------------------------------------------------------------------------
 
@@ -209,10 +221,12 @@ class LMStudioProvider:
         limit = self.config.max_response_bytes
         parts = []
         size = 0
+        stream = response.aiter_bytes()
         try:
-            async for part in response.aiter_bytes():
+            async for part in stream:
                 size += len(part)
                 if size > limit:
+                    await _abandon(response, stream)
                     raise self._core.too_large(call)
                 parts.append(part)
         except httpx.HTTPError as exc:
@@ -221,6 +235,23 @@ class LMStudioProvider:
         if response.status_code >= 300:
             raise self._core.status_error(call, response.status_code, body, response.headers)
         return body
+
+
+async def _abandon(response: httpx.Response, stream: AsyncIterator[bytes] | None) -> None:
+    """Close a response whose body is left unread, and finish httpx's iterators over it.
+
+    httpx reads a body through a chain of async generators. Dropping them unfinished makes trio
+    warn when they are collected, and closing the outer one does not finish the inner ones; so
+    the connection is closed first, and the chain then ends with the read error that causes.
+    """
+    await response.aclose()
+    if stream is None:
+        return
+    for _ in range(1000):  # bounded: only what was already buffered can still come
+        try:
+            await stream.__anext__()
+        except (StopAsyncIteration, Exception):
+            return
 
 
 class ChunkStream:
@@ -235,6 +266,7 @@ class ChunkStream:
         self._call = call
         self._response: httpx.Response | None = None
         self._bytes: AsyncIterator[bytes] | None = None
+        self._error: BaseException | None = None
         self._pending: deque[StreamChunk] = deque()
         self._started = False
         self._done = False
@@ -257,15 +289,19 @@ class ChunkStream:
         """Stop reading and release the connection; closing twice is harmless."""
         self._done = True
         self._started = True
-        response, self._response, self._bytes = self._response, None, None
+        response, self._response = self._response, None
+        stream, self._bytes = self._bytes, None
         if response is not None:
-            await response.aclose()
+            await _abandon(response, stream)
 
     async def __anext__(self) -> StreamChunk:
         try:
             if not self._started:
                 await self._start()
             while not self._pending:
+                if self._error is not None:
+                    error, self._error = self._error, None
+                    raise error
                 if self._done:
                     raise StopAsyncIteration
                 await self._pump()
@@ -322,7 +358,18 @@ class ChunkStream:
             events = self._decoder.feed(part)
         except ValueError as exc:
             raise self._core.bad_stream(call, exc) from None
-        self._pending.extend(self._parser.events(events))
+        for event in events:
+            try:
+                chunk = self._parser.event(event)
+            except ProviderError as error:
+                if not self._pending:
+                    raise
+                # Deliver the chunks that came before the error first.
+                self._error = error
+                await self.aclose()
+                return
+            if chunk is not None:
+                self._pending.append(chunk)
         if self._parser.done:
             await self._drain()
 

@@ -104,8 +104,12 @@ class ProviderCore:
 
     # --- transport settings ------------------------------------------------------------------
 
-    def client_options(self) -> dict[str, Any]:
-        """Keyword arguments for ``httpx.Client`` / ``httpx.AsyncClient``."""
+    def client_options(self, *, keepalive: bool = True) -> dict[str, Any]:
+        """Keyword arguments for ``httpx.Client`` / ``httpx.AsyncClient``.
+
+        ``keepalive=False`` closes each connection when its answer has been read, so that no
+        connection outlives the request (and the event loop) that opened it.
+        """
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if self.config.api_token:
             headers["Authorization"] = f"Bearer {self.config.api_token}"
@@ -121,6 +125,7 @@ class ProviderCore:
             # credentials never come from anywhere but the config.
             "trust_env": False,
             "follow_redirects": False,
+            "limits": httpx.Limits(max_keepalive_connections=None if keepalive else 0),
         }
 
     # --- calls -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``discover()``: find a running LM Studio, the way its own tools do.
+"""``discover()``: find a running LM Studio, the way its own tools do, and return the config for it.
 
 In order: the configured endpoint; the port LM Studio's server last used, from the files under
 the LM Studio home (``.internal/http-server-config.json`` ``{port, networkInterface}``, the HTTP
@@ -14,14 +14,15 @@ exists, else ``~/.lmstudio`` (as in lmstudio-js ``findLMStudioHome``).
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import os
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import anyio
-import anyio.to_thread
 import httpx
 
 from ._config import LMStudioConfig
@@ -39,6 +40,7 @@ __all__ = ["discover", "lmstudio_home", "server_file_endpoints"]
 SERVER_INFO_PATH_ENV = "LMS_API_SERVER_INFO_PATH"
 
 _found: dict[tuple[object, ...], str] = {}
+_lock = threading.Lock()
 
 
 def lmstudio_home(user_home: Path | None = None) -> Path:
@@ -109,11 +111,11 @@ def server_file_endpoints(
     return result
 
 
-async def _probe(client: httpx.AsyncClient, endpoint: str, token: str | None) -> str | None:
+def _probe(client: httpx.Client, endpoint: str, token: str | None) -> str | None:
     """None when LM Studio answers the greeting at ``endpoint``, else why not."""
     headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
-        response = await client.get(endpoint + GREETING_PATH, headers=headers)
+        response = client.get(endpoint + GREETING_PATH, headers=headers)
     except httpx.TimeoutException:
         return "no answer in time"
     except httpx.HTTPError as exc:
@@ -129,21 +131,20 @@ async def _probe(client: httpx.AsyncClient, endpoint: str, token: str | None) ->
     return None
 
 
-async def _probe_all(
-    client: httpx.AsyncClient, endpoints: Sequence[str], token_for: Mapping[str, str | None]
+def _probe_all(
+    client: httpx.Client, endpoints: Sequence[str], token_for: Mapping[str, str | None]
 ) -> list[str | None]:
-    results: list[str | None] = ["not probed"] * len(endpoints)
+    """Why each endpoint is not LM Studio (None where it is), probing all at once."""
+    if len(endpoints) == 1:
+        return [_probe(client, endpoints[0], token_for.get(endpoints[0]))]
+    with ThreadPoolExecutor(
+        max_workers=len(endpoints), thread_name_prefix="lmstudio-probe"
+    ) as pool:
+        futures = [pool.submit(_probe, client, e, token_for.get(e)) for e in endpoints]
+        return [future.result() for future in futures]
 
-    async def one(index: int, endpoint: str) -> None:
-        results[index] = await _probe(client, endpoint, token_for.get(endpoint))
 
-    async with anyio.create_task_group() as group:
-        for index, endpoint in enumerate(endpoints):
-            group.start_soon(one, index, endpoint)
-    return results
-
-
-async def discover(
+def discover(
     config: LMStudioConfig | None = None,
     *,
     home: Path | None = None,
@@ -151,39 +152,48 @@ async def discover(
     probe_timeout: float = DISCOVERY_PROBE_TIMEOUT_SECONDS,
     refresh: bool = False,
     env: Mapping[str, str] | None = None,
-) -> str:
-    """The endpoint of a running LM Studio (``http://127.0.0.1:1234``), or ServiceNotFoundError.
+) -> LMStudioConfig:
+    """``config`` pointed at a running LM Studio, or ``ServiceNotFoundError`` saying what it tried.
 
     ``config`` defaults to ``LMStudioConfig.load()``; ``home`` to the LM Studio home; ``ports``
-    are the candidates scanned last; each probe waits ``probe_timeout`` seconds. The result is
-    cached for the process; ``refresh=True`` looks again.
+    are the candidates scanned last; each probe waits ``probe_timeout`` seconds. Blocking (probes
+    run in threads, a second at worst): from async code, call it through
+    ``anyio.to_thread.run_sync(discover)``. The result is cached for the process;
+    ``refresh=True`` looks again.
     """
     environ = os.environ if env is None else env
     config = config if config is not None else LMStudioConfig.load(env=environ)
     key = (config.endpoint, home, tuple(ports), config.allowed_hosts)
-    if not refresh and key in _found:
-        return _found[key]
+    with _lock:
+        found = None if refresh else _found.get(key)
+    if found is None:
+        found = _search(config, home, ports, probe_timeout, environ)
+        with _lock:
+            _found[key] = found
+    return dataclasses.replace(config, endpoint=found)
+
+
+def _search(
+    config: LMStudioConfig,
+    home: Path | None,
+    ports: Sequence[int],
+    probe_timeout: float,
+    environ: Mapping[str, str],
+) -> str:
     allowed = config.allowed_hosts
-    if home is None:
-        home = await anyio.to_thread.run_sync(lmstudio_home)
-    file_stage = await anyio.to_thread.run_sync(
-        lambda: server_file_endpoints(home, env=environ, allowed_hosts=allowed)
+    files = server_file_endpoints(
+        home if home is not None else lmstudio_home(), env=environ, allowed_hosts=allowed
     )
-    scan = [f"http://{DISCOVERY_HOST}:{port}" for port in ports]
     stages: list[list[tuple[str | None, str]]] = [
         [(config.endpoint, "configured")],
-        file_stage,
-        [(endpoint, "candidate port") for endpoint in scan],
+        files,
+        [(f"http://{DISCOVERY_HOST}:{port}", "candidate port") for port in ports],
     ]
     tried: list[str] = []
     seen: set[str] = set()
     token_for = {config.endpoint: config.api_token}
-    options = {
-        "timeout": httpx.Timeout(probe_timeout),
-        "trust_env": False,
-        "follow_redirects": False,
-    }
-    async with httpx.AsyncClient(**options) as client:  # type: ignore[arg-type]
+    timeout = httpx.Timeout(probe_timeout)
+    with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client:
         for stage in stages:
             endpoints = []
             for endpoint, source in stage:
@@ -194,10 +204,9 @@ async def discover(
                     endpoints.append((endpoint, source))
             if not endpoints:
                 continue
-            reasons = await _probe_all(client, [e for e, _ in endpoints], token_for)
+            reasons = _probe_all(client, [e for e, _ in endpoints], token_for)
             for (endpoint, source), reason in zip(endpoints, reasons, strict=True):
                 if reason is None:
-                    _found[key] = endpoint
                     return endpoint
                 tried.append(f"{endpoint} ({source}): {reason}")
     raise ServiceNotFoundError(

@@ -35,8 +35,8 @@ _STREAM_CONTENT_TYPE = "text/event-stream"
 class SyncLMStudioProvider:
     """A blocking LM Studio client (``with SyncLMStudioProvider() as provider: ...``).
 
-    Safe to share between threads. ``sleep``, ``random`` and ``clock`` replace ``time.sleep``,
-    ``random.random`` and ``time.monotonic``, as on ``LMStudioProvider``.
+    Safe to share between threads. ``sleep``, ``random``, ``clock`` and ``keepalive`` as on
+    ``LMStudioProvider`` (with ``time.sleep`` for ``anyio.sleep``).
     """
 
     def __init__(
@@ -46,10 +46,11 @@ class SyncLMStudioProvider:
         sleep: Callable[[float], None] | None = None,
         random: Callable[[], float] | None = None,
         clock: Callable[[], float] | None = None,
+        keepalive: bool = True,
     ) -> None:
         self.config = config if config is not None else LMStudioConfig.load()
         self._core = ProviderCore(self.config, random=random or _random.random)
-        self._http = httpx.Client(**self._core.client_options())
+        self._http = httpx.Client(**self._core.client_options(keepalive=keepalive))
         self._sleep = sleep or time.sleep
         ttl = self.config.cache_ttl_seconds
         self._models: CacheSlot[tuple[ModelInfo, ...]] = CacheSlot(ttl, clock or time.monotonic)
@@ -218,6 +219,7 @@ class SyncChunkStream:
         self._call = call
         self._response: httpx.Response | None = None
         self._bytes: Iterator[bytes] | None = None
+        self._error: BaseException | None = None
         self._pending: deque[StreamChunk] = deque()
         self._started = False
         self._done = False
@@ -249,6 +251,9 @@ class SyncChunkStream:
             if not self._started:
                 self._start()
             while not self._pending:
+                if self._error is not None:
+                    error, self._error = self._error, None
+                    raise error
                 if self._done:
                     raise StopIteration
                 self._pump()
@@ -303,7 +308,17 @@ class SyncChunkStream:
             events = self._decoder.feed(part)
         except ValueError as exc:
             raise self._core.bad_stream(call, exc) from None
-        self._pending.extend(self._parser.events(events))
+        for event in events:
+            try:
+                chunk = self._parser.event(event)
+            except ProviderError as error:
+                if not self._pending:
+                    raise
+                self._error = error
+                self.close()
+                return
+            if chunk is not None:
+                self._pending.append(chunk)
         if self._parser.done:
             self._drain()
 
