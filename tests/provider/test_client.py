@@ -710,3 +710,14 @@ async def test_tool_call_round_trip_types(
         response = await p.complete(HI)
     assert isinstance(response.tool_calls[0], ToolCall)
     assert response.tool_calls[0].parsed_arguments() == {"a": [1, 2]}
+
+
+async def test_without_keepalive_close_idle_is_enough(
+    fake: FakeLMStudio, config: LMStudioConfig
+) -> None:
+    p = LMStudioProvider(config, keepalive=False)
+    assert (await p.complete(HI)).content
+    assert [c async for c in p.stream(HI)]
+    p.close_idle()
+    with pytest.raises(RuntimeError, match="aclose"):
+        LMStudioProvider(config).close_idle()
