@@ -295,6 +295,15 @@ def test_scenario_file_models_and_rules_are_served(
 
     rules = get_json(url, "/__fake__/rules")["rules"]
     assert [(r["times"], r["calls"]) for r in rules] == [(1, 1), (None, 1)]
+    assert f"(scripted at {scenario} $.rules[0])" in rules[0]["description"]
+
+    # The admin reset returns to the scenario, not to an empty fake.
+    assert httpx.post(url + "/__fake__/reset", timeout=10).status_code == 200
+    rules = get_json(url, "/__fake__/rules")["rules"]
+    assert [(r["times"], r["calls"]) for r in rules] == [(1, 0), (None, 0)]
+    assert answer("hi") == "scripted hello"
+    assert "acme/tiny-llm" in [m["id"] for m in get_json(url, "/v1/models")["data"]]
+
     code, _, err = server.stop()
     assert code == 0, err
 
@@ -357,6 +366,20 @@ def test_api_token_is_required(run: Any) -> None:
     document = get_json(url, "/v1/models", headers={"Authorization": f"Bearer {token}"})
     assert document["object"] == "list"
     assert get_json(url, "/lmstudio-greeting") == {"lmstudio": True}  # probes need no token
+    server.stop()
+
+
+def test_cors_answers_preflights(run: Any) -> None:
+    server = run("--port", "0", "--cors")
+    url = server.wait_ready()
+    preflight = httpx.options(
+        url + "/v1/models",
+        headers={"Origin": "http://app.test", "Access-Control-Request-Method": "GET"},
+        timeout=10,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert httpx.get(url + "/v1/models", timeout=10).headers["Access-Control-Allow-Origin"] == "*"
     server.stop()
 
 
