@@ -93,6 +93,22 @@ def test_models_list(sdk_fake: FakeLMStudio, sdk: openai.OpenAI) -> None:
         assert all("created" not in m.model_fields_set for m in models)
 
 
+def test_models_retrieve_is_not_an_lm_studio_route(
+    sdk_fake: FakeLMStudio, sdk: openai.OpenAI
+) -> None:
+    """LM Studio has no ``GET /v1/models/{id}``: it answers 200 with its "Unexpected endpoint"
+    string, which the SDK turns into an empty ``Model``; the strict profile answers 404."""
+    if sdk_fake.profile == "openai":
+        with pytest.raises(openai.NotFoundError):
+            sdk.models.retrieve(MODEL)
+        return
+    model = sdk.models.retrieve(MODEL)
+    assert model.id is None
+    assert model.model_extra == {
+        "error": f"Unexpected endpoint or method. (GET /v1/models/{MODEL})"
+    }
+
+
 # -- chat ---------------------------------------------------------------------------------
 def test_chat_completion(sdk_fake: FakeLMStudio, sdk: openai.OpenAI) -> None:
     sdk_fake.chat.reply("Hello! How can I help?", usage={"prompt_tokens": 9})
