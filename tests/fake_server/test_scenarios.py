@@ -588,6 +588,12 @@ def test_missing_file_in_the_constructor() -> None:
 # -- all or nothing -----------------------------------------------------------------------
 HALF_WAY: list[tuple[str, dict[str, Any], str, str]] = [
     (
+        "blank model id",
+        {"models": [{"id": "new/model", "loaded": True}, {"id": "   "}]},
+        "$.models[1]",
+        "model id must be a non-empty string",
+    ),
+    (
         "rule the route cannot take",
         {"rules": [RULE, {"route": "embeddings", "stream": {"chunks": ["a"]}}]},
         "$.rules[1]",
@@ -651,10 +657,12 @@ def test_a_scenario_failing_half_way_changes_nothing(
 
 def test_a_constructor_scenario_failing_half_way_raises(tmp_path: Path) -> None:
     path = tmp_path / "half.json"
-    path.write_text(json.dumps(HALF_WAY[0][1]), encoding="utf-8")
+    _, tail, where, message = HALF_WAY[1]
+    path.write_text(json.dumps(tail), encoding="utf-8")
     with pytest.raises(ScenarioError) as caught:
         FakeLMStudio(scenario=path)
-    assert str(caught.value).startswith(f"{path} at $.rules[1]: ")
+    assert str(caught.value).startswith(f"{path} at {where}: ")
+    assert message in str(caught.value)
 
 
 def test_reset_restores_the_rules_of_a_constructor_scenario(tmp_path: Path) -> None:
