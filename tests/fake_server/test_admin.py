@@ -343,3 +343,19 @@ def test_check_is_409_while_a_times_rule_is_unused(
     client.post("/v1/chat/completions", json=HELLO)
     response = client.get("/__fake__/check")
     assert (response.status_code, response.json()) == (200, {"ok": True})
+
+
+def test_check_reports_errors_inside_the_server() -> None:
+    def broken(entry: object) -> None:
+        raise RuntimeError("callback bug")
+
+    with (
+        FakeLMStudio(on_request=broken) as fake,
+        httpx.Client(base_url=fake.url, timeout=10) as client,
+    ):
+        assert client.get("/v1/models").status_code == 200
+        response = client.get("/__fake__/check")
+    assert response.status_code == 409
+    message = response.json()["message"]
+    assert message.startswith("1 error(s) inside the fake server:")
+    assert "on_request callback failed: RuntimeError('callback bug')" in message
