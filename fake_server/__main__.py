@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from ._errors import FakeServerError, ScenarioError
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _journal_writer(stream: IO[str]) -> tuple[threading.Lock, object]:
+def _journal_writer(stream: IO[str]) -> Callable[[RecordedRequest], None]:
     lock = threading.Lock()
 
     def write(entry: RecordedRequest) -> None:
@@ -67,7 +67,7 @@ def _journal_writer(stream: IO[str]) -> tuple[threading.Lock, object]:
             stream.write(line + "\n")
             stream.flush()
 
-    return lock, write
+    return write
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,13 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
     journal: IO[str] | None = None
-    on_request = None
+    on_request: Callable[[RecordedRequest], None] | None = None
     if args.journal:
         try:
             journal = open(args.journal, "a", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as exc:
             parser.error(f"cannot open --journal {args.journal}: {exc.strerror or exc}")
-        _, on_request = _journal_writer(journal)
+        on_request = _journal_writer(journal)
     try:
         fake = FakeLMStudio(
             host=args.host,
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             validate=not args.no_validate,
             allow_remote=args.allow_remote,
             scenario=args.scenario,
-            on_request=on_request,  # type: ignore[arg-type]
+            on_request=on_request,
         )
         fake.start()
     except (ScenarioError, FakeServerError, ValueError) as exc:
