@@ -108,7 +108,9 @@ class Server:
             pytest.fail(f"still running {STOP_SECONDS} s later; stderr: {self.drain_stderr()}")
         for thread in self.threads:
             thread.join(STOP_SECONDS)
-        return code, self.drain(self.stdout), self.drain(self.stderr)
+        out, err = self.drain(self.stdout), self.drain(self.stderr)
+        assert "Traceback" not in err, err
+        return code, out, err
 
     def drain_stderr(self) -> str:
         return self.drain(self.stderr)
