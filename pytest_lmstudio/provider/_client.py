@@ -94,7 +94,10 @@ class LMStudioProvider:
         return list(await self._model_list(force=refresh))
 
     async def supports_model(self, model: str) -> bool:
-        """Whether the server lists ``model``; a miss refreshes the list (at most every 5 s)."""
+        """Whether the server lists ``model``; a miss refreshes the list (at most every 5 s).
+
+        Errors asking the server (unreachable, 401 ...) are raised, not answered with False.
+        """
         model = self._core.check_model(model)
         models = await self._model_list()
         if any(info.id == model for info in models):

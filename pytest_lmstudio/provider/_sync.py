@@ -85,7 +85,10 @@ class SyncLMStudioProvider:
         return list(self._model_list(force=refresh))
 
     def supports_model(self, model: str) -> bool:
-        """Whether the server lists ``model``; a miss refreshes the list (at most every 5 s)."""
+        """Whether the server lists ``model``; a miss refreshes the list (at most every 5 s).
+
+        Errors asking the server (unreachable, 401 ...) are raised, not answered with False.
+        """
         model = self._core.check_model(model)
         if any(info.id == model for info in self._model_list()):
             return True
