@@ -1,36 +1,41 @@
 """pytest-lmstudio: a typed LM Studio client, a faithful fake server, and a pytest plugin.
 
-``import pytest_lmstudio`` loads the provider only (httpx, anyio and the standard library); the
-fake server and the plugin's dependencies are imported where they are used.
+The provider's names load on first use (PEP 562), so that importing the pytest plugin
+(``pytest_lmstudio.plugin``) costs a pytest run almost nothing. ``import pytest_lmstudio``
+and its names load httpx, anyio and the standard library only; never pytest, aiohttp, faker
+or jsonschema.
 """
 
 from __future__ import annotations
 
-from .provider import (
-    ApiError,
-    AuthenticationError,
-    CompletionRequest,
-    CompletionResponse,
-    ConfigurationError,
-    InvalidRequestError,
-    LMStudioConfig,
-    LMStudioProvider,
-    Message,
-    ModelCapabilities,
-    ModelInfo,
-    ModelNotFoundError,
-    ModelProvider,
-    NetworkError,
-    ProviderError,
-    ProviderTimeoutError,
-    RateLimitError,
-    ServiceNotFoundError,
-    StreamChunk,
-    SyncLMStudioProvider,
-    ToolCall,
-    Usage,
-    discover,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .provider import (
+        ApiError,
+        AuthenticationError,
+        CompletionRequest,
+        CompletionResponse,
+        ConfigurationError,
+        InvalidRequestError,
+        LMStudioConfig,
+        LMStudioProvider,
+        Message,
+        ModelCapabilities,
+        ModelInfo,
+        ModelNotFoundError,
+        ModelProvider,
+        NetworkError,
+        ProviderError,
+        ProviderTimeoutError,
+        RateLimitError,
+        ServiceNotFoundError,
+        StreamChunk,
+        SyncLMStudioProvider,
+        ToolCall,
+        Usage,
+        discover,
+    )
 
 __all__ = [
     "ApiError",
@@ -57,3 +62,17 @@ __all__ = [
     "Usage",
     "discover",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from . import provider
+
+        value = getattr(provider, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pytest_lmstudio' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,3 +1,466 @@
-"""The pytest plugin (fixtures and options); wiring only."""
+"""The pytest plugin: fixtures, the ``lmstudio`` marker, ``--lmstudio-*`` options, live mode.
+
+Wiring only: everything a fixture does is a method of ``fake_server.FakeLMStudio`` or of the
+provider. Loading this module imports nothing heavy; aiohttp, faker, jsonschema and httpx
+load the first time a fixture needs them.
+"""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from fake_server import FakeLMStudio
+    from pytest_lmstudio.provider import LMStudioProvider, SyncLMStudioProvider
+
+PROFILES = ("lmstudio", "openai")
+MARKER_KEYWORDS = ("models", "scenario", "seed", "profile", "strict")
+FIXTURES_USING_THE_FAKE = frozenset(
+    {
+        "lmstudio_fake",
+        "lmstudio_fake_url",
+        "lmstudio_provider",
+        "lmstudio_sync_provider",
+        "lmstudio_env",
+    }
+)
+MARKER_HELP = (
+    "lmstudio(models=None, scenario=None, seed=None, profile=None, strict=None): configure "
+    "the lmstudio_fake fixture for this test (models: ids or add_model() dicts that replace "
+    "the catalog; scenario: a JSON or TOML file, relative to the test file)"
+)
+LIVE_MARKER_HELP = (
+    "lmstudio_live: with --lmstudio-live, run against a real LM Studio (skipped when none is "
+    "found); without it, run against the fake"
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The plugin's options, resolved once: command line, then ini file, then default."""
+
+    seed: int = 0
+    profile: str = "lmstudio"
+    scenario: Path | None = None
+    strict: bool = True
+    live: str | None = None  # None: off; "auto": discover(); else a URL
+
+
+@dataclass
+class _Session:
+    settings: Settings
+    fake: FakeLMStudio | None = None
+    live_url: str | None = None
+    live_error: str | None = None
+    live_checked: bool = False
+    extra_fakes: list[FakeLMStudio] = field(default_factory=list)
+
+    def session_fake(self) -> FakeLMStudio:
+        if self.fake is None:
+            from fake_server import FakeLMStudio
+
+            self.fake = FakeLMStudio(
+                seed=self.settings.seed,
+                profile=self.settings.profile,
+                scenario=self.settings.scenario,
+            ).start()
+        return self.fake
+
+    def close(self) -> None:
+        if self.fake is not None:
+            self.fake.close()
+            self.fake = None
+
+
+SESSION_KEY = pytest.StashKey[_Session]()
+FAKE_KEY = pytest.StashKey["FakeLMStudio"]()
+STRICT_KEY = pytest.StashKey[bool]()
+
+
+# -- options ------------------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lmstudio", "LM Studio (pytest-lmstudio)")
+    group.addoption(
+        "--lmstudio-seed",
+        dest="lmstudio_seed",
+        default=None,
+        metavar="N",
+        help="seed of the fake's default answers (ini: lmstudio_seed; default 0)",
+    )
+    group.addoption(
+        "--lmstudio-profile",
+        dest="lmstudio_profile",
+        default=None,
+        metavar="NAME",
+        help="answer shapes: lmstudio or openai (ini: lmstudio_profile; default lmstudio)",
+    )
+    group.addoption(
+        "--lmstudio-scenario",
+        dest="lmstudio_scenario",
+        default=None,
+        metavar="FILE",
+        help="a scenario file loaded into the fake for every test (ini: lmstudio_scenario)",
+    )
+    group.addoption(
+        "--lmstudio-strict",
+        dest="lmstudio_strict",
+        action="store_true",
+        default=None,
+        help="fail a test whose scripted rules went unused or whose fake failed (the default)",
+    )
+    group.addoption(
+        "--no-lmstudio-strict",
+        dest="lmstudio_strict",
+        action="store_false",
+        help="do not check the fake at the end of each test (ini: lmstudio_strict = false)",
+    )
+    group.addoption(
+        "--lmstudio-live",
+        dest="lmstudio_live",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="URL",
+        help="run tests marked lmstudio_live against a real LM Studio, found by discovery "
+        "or at URL (ini: lmstudio_live = auto | URL)",
+    )
+    parser.addini("lmstudio_seed", "seed of the fake's default answers", default="")
+    parser.addini("lmstudio_profile", "answer shapes: lmstudio or openai", default="")
+    parser.addini(
+        "lmstudio_scenario", "scenario file for every test (relative to rootdir)", default=""
+    )
+    parser.addini("lmstudio_strict", "check the fake after each test", type="bool", default=True)
+    parser.addini("lmstudio_live", "auto or a URL: run lmstudio_live tests for real", default="")
+
+
+def _choose(config: pytest.Config, name: str) -> tuple[Any, str]:
+    """The value of option ``name`` and where it came from."""
+    value = config.getoption(name)
+    if value is not None:
+        return value, f"--{name.replace('_', '-')}"
+    raw = config.getini(name)
+    if raw not in ("", None):
+        return raw, f"ini option {name}"
+    return None, ""
+
+
+def resolve_settings(config: pytest.Config) -> Settings:
+    """Command line over ini over defaults; a bad value is a ``pytest.UsageError``."""
+    settings = Settings()
+    seed, source = _choose(config, "lmstudio_seed")
+    if seed is not None:
+        try:
+            number = int(seed)
+        except (TypeError, ValueError):
+            number = -1
+        if number < 0:
+            raise pytest.UsageError(f"{source} must be a non-negative integer, got {seed!r}")
+        settings = Settings(**{**vars(settings), "seed": number})
+    profile, source = _choose(config, "lmstudio_profile")
+    if profile is not None:
+        if profile not in PROFILES:
+            raise pytest.UsageError(
+                f"{source} must be one of {', '.join(PROFILES)}; got {profile!r}"
+            )
+        settings = Settings(**{**vars(settings), "profile": profile})
+    scenario, source = _choose(config, "lmstudio_scenario")
+    if scenario is not None:
+        base = Path.cwd() if source.startswith("--") else config.rootpath
+        path = (base / scenario).resolve()
+        if not path.is_file():
+            raise pytest.UsageError(f"{source}: no scenario file at {path}")
+        settings = Settings(**{**vars(settings), "scenario": path})
+    strict = config.getoption("lmstudio_strict")
+    if strict is None:
+        strict = config.getini("lmstudio_strict")
+    settings = Settings(**{**vars(settings), "strict": bool(strict)})
+    live, source = _choose(config, "lmstudio_live")
+    if live is not None:
+        live = str(live).strip()
+        if live != "auto" and not live.startswith(("http://", "https://")):
+            raise pytest.UsageError(
+                f"{source} takes 'auto' (discover LM Studio) or a URL such as "
+                f"http://localhost:1234; got {live!r}"
+            )
+        settings = Settings(**{**vars(settings), "live": live.rstrip("/")})
+    return settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", LIVE_MARKER_HELP)
+    settings = resolve_settings(config)
+    if settings.scenario is not None:
+        _check_scenario_file(settings.scenario)
+    config.stash[SESSION_KEY] = _Session(settings)
+
+
+def _check_scenario_file(path: Path) -> None:
+    from fake_server import ScenarioError
+    from fake_server._scenario import read_scenario, validate_scenario
+
+    try:
+        validate_scenario(read_scenario(path), str(path))
+    except ScenarioError as exc:
+        raise pytest.UsageError(f"--lmstudio-scenario: {exc}") from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.close()
+
+
+# -- reporting ----------------------------------------------------------------------------
+def _uses_lmstudio(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return any(name in FIXTURES_USING_THE_FAKE for name in names)
+
+
+def pytest_report_collectionfinish(
+    config: pytest.Config, start_path: Path, items: Sequence[pytest.Item]
+) -> list[str]:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None or not any(_uses_lmstudio(item) for item in items):
+        return []
+    settings = session.settings
+    lines = []
+    if settings.live is not None:
+        lines.append(f"lmstudio: live {settings.live} for tests marked lmstudio_live")
+    fake = session.session_fake()
+    lines.append(f"lmstudio: fake {fake.url} profile={fake.profile} seed={fake.seed}")
+    return lines
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    fake = item.stash.get(FAKE_KEY, None)
+    if fake is None or report.when != "call":
+        return
+    if report.passed and item.stash.get(STRICT_KEY, True):
+        try:
+            fake.check()
+        except AssertionError as exc:
+            report.outcome = "failed"
+            report.longrepr = (
+                "lmstudio strict check (turn it off with @pytest.mark.lmstudio(strict=False) "
+                f"or --no-lmstudio-strict):\n{exc}"
+            )
+    if report.failed:
+        report.sections.append(("lmstudio fake", describe_journal(fake)))
+
+
+def describe_journal(fake: FakeLMStudio) -> str:
+    """What the fake received and which rules were never used: the failure report section."""
+    requests = fake.requests
+    lines = [f"{fake.url} profile={fake.profile} seed={fake.seed}"]
+    if requests:
+        lines.append(f"requests received ({len(requests)}):")
+        lines += [f"  {entry.summary()}" for entry in requests[-50:]]
+    else:
+        lines.append("no request received")
+    unused = [rule for rule in fake.rules if rule.calls == 0]
+    if unused:
+        lines.append("rules never used:")
+        lines += [f"  #{rule.id} {rule.describe()}" for rule in unused]
+    for error in fake.errors:
+        lines.append(f"error inside the fake: {error.strip()}")
+    return "\n".join(lines)
+
+
+# -- fixtures -----------------------------------------------------------------------------
+def _marker_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The ``lmstudio`` marker's keywords, closest marker first (test over class over module)."""
+    merged: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("lmstudio"))):
+        if marker.args:
+            raise pytest.UsageError(
+                f"{request.node.nodeid}: @pytest.mark.lmstudio takes keywords only "
+                f"({', '.join(MARKER_KEYWORDS)}); got positional {marker.args!r}"
+            )
+        unknown = sorted(set(marker.kwargs) - set(MARKER_KEYWORDS))
+        if unknown:
+            raise pytest.UsageError(
+                f"{request.node.nodeid}: @pytest.mark.lmstudio got unknown keyword(s) "
+                f"{', '.join(unknown)}; it takes {', '.join(MARKER_KEYWORDS)}"
+            )
+        merged.update(marker.kwargs)
+    return merged
+
+
+def _live_url(request: pytest.FixtureRequest) -> str | None:
+    """The real LM Studio to use for this test, or None for the fake (skips when missing)."""
+    session = request.config.stash[SESSION_KEY]
+    if session.settings.live is None or request.node.get_closest_marker("lmstudio_live") is None:
+        return None
+    if not session.live_checked:
+        session.live_checked = True
+        if session.settings.live == "auto":
+            from pytest_lmstudio.provider import ProviderError, discover
+
+            try:
+                session.live_url = discover().endpoint
+            except ProviderError as exc:
+                session.live_error = f"--lmstudio-live: no LM Studio found ({exc})"
+        else:
+            session.live_url = session.settings.live
+    if session.live_url is None:
+        pytest.skip(session.live_error or "--lmstudio-live: no LM Studio found")
+    return session.live_url
+
+
+@pytest.fixture
+def lmstudio_fake(request: pytest.FixtureRequest) -> FakeLMStudio:
+    """The session's fake LM Studio, reset for this test and set up by its marker."""
+    session = request.config.stash[SESSION_KEY]
+    if _live_url(request) is not None:
+        pytest.skip("lmstudio_fake scripts the fake, which --lmstudio-live replaces")
+    fake = session.session_fake()
+    fake.reset()
+    options = _marker_kwargs(request)
+    strict = session.settings.strict
+    try:
+        if "seed" in options:
+            fake.set_seed(options["seed"])
+        if "profile" in options:
+            fake.set_profile(options["profile"])
+        if "models" in options:
+            _apply_models(fake, options["models"])
+        if options.get("scenario") is not None:
+            fake.load_scenario(_test_relative(request, options["scenario"]))
+        if options.get("strict") is not None:
+            strict = bool(options["strict"])
+    except (ValueError, TypeError) as exc:
+        raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.lmstudio: {exc}") from None
+    request.node.stash[FAKE_KEY] = fake
+    request.node.stash[STRICT_KEY] = strict
+    return fake
+
+
+def _apply_models(fake: FakeLMStudio, models: object) -> None:
+    if isinstance(models, (str, bytes)) or not isinstance(models, Sequence):
+        raise TypeError("models= takes a list of model ids or add_model() keyword dicts")
+    fake.clear_models()
+    for model in models:
+        if isinstance(model, str):
+            fake.add_model(model)
+        elif isinstance(model, Mapping) and isinstance(model.get("id"), str):
+            fake.add_model(**model)
+        else:
+            raise TypeError(f"models= entries are ids or dicts with an 'id'; got {model!r}")
+
+
+def _test_relative(request: pytest.FixtureRequest, name: object) -> Path:
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"scenario= takes a file path, got {name!r}")
+    path = Path(name)
+    if not path.is_absolute():
+        here = Path(str(request.node.path)).parent / path
+        path = here if here.exists() else request.config.rootpath / path
+    return path
+
+
+@pytest.fixture
+def lmstudio_fake_url(request: pytest.FixtureRequest) -> str:
+    """The URL to reach LM Studio: the fake's, or the real one in live mode."""
+    live = _live_url(request)
+    if live is not None:
+        return live
+    fake: FakeLMStudio = request.getfixturevalue("lmstudio_fake")
+    return fake.url
+
+
+def _config_for(request: pytest.FixtureRequest, url: str) -> Any:
+    from pytest_lmstudio.provider import LMStudioConfig
+
+    token = None
+    if _live_url(request) is None:
+        token = request.node.stash[FAKE_KEY].api_token
+    else:
+        token = os.environ.get("LMSTUDIO_API_TOKEN") or None
+    return LMStudioConfig(endpoint=url, api_token=token)
+
+
+@pytest.fixture
+def lmstudio_sync_provider(
+    request: pytest.FixtureRequest, lmstudio_fake_url: str
+) -> Iterator[SyncLMStudioProvider]:
+    """A ``SyncLMStudioProvider`` wired to the fake (or the live server); retries do not wait."""
+    from pytest_lmstudio.provider import SyncLMStudioProvider
+
+    provider = SyncLMStudioProvider(_config_for(request, lmstudio_fake_url), sleep=_no_wait)
+    yield provider
+    provider.close()
+
+
+def _no_wait(seconds: float) -> None:
+    return None
+
+
+async def _no_wait_async(seconds: float) -> None:
+    return None
+
+
+@pytest.fixture
+def lmstudio_provider(
+    request: pytest.FixtureRequest, lmstudio_fake_url: str
+) -> Iterator[LMStudioProvider]:
+    """An async ``LMStudioProvider`` wired to the fake (or the live server).
+
+    A plain fixture, so it works under pytest-asyncio (strict or auto) and anyio alike: the
+    provider keeps no connection alive between requests, so nothing needs an event loop to
+    close it afterwards. Retries do not wait.
+    """
+    from pytest_lmstudio.provider import LMStudioProvider
+
+    provider = LMStudioProvider(
+        _config_for(request, lmstudio_fake_url), sleep=_no_wait_async, keepalive=False
+    )
+    yield provider
+    provider.close_idle()
+
+
+@pytest.fixture
+def lmstudio_env(
+    monkeypatch: pytest.MonkeyPatch, lmstudio_fake_url: str, request: pytest.FixtureRequest
+) -> dict[str, str]:
+    """Point ``LMSTUDIO_ENDPOINT`` (and ``LMSTUDIO_API_TOKEN`` when auth is on) at the fake,
+    for code that builds ``LMStudioProvider()`` from its environment and for subprocesses."""
+    env = {"LMSTUDIO_ENDPOINT": lmstudio_fake_url}
+    fake = request.node.stash.get(FAKE_KEY, None)
+    if fake is not None and fake.api_token:
+        env["LMSTUDIO_API_TOKEN"] = fake.api_token
+    else:
+        monkeypatch.delenv("LMSTUDIO_API_TOKEN", raising=False)
+    monkeypatch.delenv("LMSTUDIO_CONFIG", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def lmstudio_fake_factory() -> Iterator[Callable[..., FakeLMStudio]]:
+    """Start extra, independent fakes: ``lmstudio_fake_factory(profile="openai", ...)`` takes
+    ``FakeLMStudio``'s arguments; each is closed at the end of the test."""
+    from fake_server import FakeLMStudio
+
+    started: list[FakeLMStudio] = []
+
+    def factory(**kwargs: Any) -> FakeLMStudio:
+        fake = FakeLMStudio(**kwargs).start()
+        started.append(fake)
+        return fake
+
+    yield factory
+    for fake in started:
+        fake.close()

@@ -56,7 +56,7 @@ def test_providers_satisfy_the_protocol() -> None:
 
 def test_import_loads_no_test_or_server_dependencies() -> None:
     code = (
-        "import json, sys; import pytest_lmstudio; "
+        "import json, sys; import pytest_lmstudio; pytest_lmstudio.LMStudioProvider; "
         "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
     )
     out = subprocess.run(
@@ -74,3 +74,22 @@ def test_the_provider_shares_no_code_with_the_fake() -> None:
     package = Path(pytest_lmstudio.__file__).parent / "provider"
     for source in package.glob("*.py"):
         assert "fake_server" not in source.read_text(encoding="utf-8"), source.name
+
+
+def test_loading_the_plugin_loads_neither_the_provider_nor_the_fake() -> None:
+    code = (
+        "import json, sys; import pytest_lmstudio.plugin; "
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    loaded = set(json.loads(out))
+    assert not loaded & {"httpx", "anyio", "aiohttp", "faker", "jsonschema", "fake_server"}
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    import pytest
+
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = pytest_lmstudio.Nope  # type: ignore[attr-defined]
