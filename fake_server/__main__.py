@@ -13,7 +13,7 @@ from typing import IO
 from ._errors import FakeServerError, ScenarioError
 from ._journal import RecordedRequest
 from ._profiles import PROFILE_NAMES
-from ._server import LOOPBACK_HOSTS, FakeLMStudio
+from ._server import LOOPBACK_HOSTS, NOT_GIVEN, FakeLMStudio
 
 DEFAULT_PORT = 1234
 
@@ -29,13 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--scenario", metavar="FILE", help="a JSON or TOML scenario file to load")
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the default answers (default 0)"
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the default answers (default 0; overrides the scenario's)",
     )
     parser.add_argument(
         "--profile",
         choices=PROFILE_NAMES,
-        default="lmstudio",
-        help="answer shapes (default lmstudio)",
+        default=None,
+        help="answer shapes (default lmstudio; overrides the scenario's)",
     )
     parser.add_argument(
         "--journal", metavar="FILE.jsonl", help="append every request, as JSON lines, to this file"
@@ -79,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be from 0 to 65535, got {args.port}")
-    if args.seed < 0:
+    if args.seed is not None and args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
     journal: IO[str] | None = None
     on_request: Callable[[RecordedRequest], None] | None = None
@@ -93,10 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         fake = FakeLMStudio(
             host=args.host,
             port=args.port,
-            seed=args.seed,
-            profile=args.profile,
-            jit=not args.no_jit,
-            api_token=args.api_token,
+            # Flags left out are NOT_GIVEN, so that the scenario's settings apply; flags
+            # given win over the scenario.
+            seed=NOT_GIVEN if args.seed is None else args.seed,
+            profile=NOT_GIVEN if args.profile is None else args.profile,
+            jit=False if args.no_jit else NOT_GIVEN,
+            api_token=NOT_GIVEN if args.api_token is None else args.api_token,
             cors=args.cors,
             validate=not args.no_validate,
             allow_remote=args.allow_remote,

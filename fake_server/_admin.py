@@ -1,10 +1,12 @@
 """The admin API, under ``/__fake__``: a test in any language can load a scenario, read the
-journal, check expectations and reset the fake over HTTP. Admin requests are not journaled
-and need no token; an unknown path under the prefix gets a 404 that lists the admin API."""
+journal, check expectations and reset the fake over HTTP. Admin requests are not journaled;
+they need the fake's API token when it has one; an unknown path under the prefix gets a 404
+that lists the admin API."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from ._server import FakeLMStudio
 
 ADMIN_PREFIX = "/__fake__"
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 MSG_EMPTY_SCENARIO = (
     "the body is empty: send a scenario object as JSON, or as TOML with "
     "Content-Type: application/toml"
@@ -113,7 +116,24 @@ def add_admin_routes(app: web.Application, fake: FakeLMStudio) -> None:
             },
         )
 
+    def guarded(handler: Handler) -> Handler:
+        async def run(request: web.Request) -> web.Response:
+            # With a token set, the admin API wants it too: a fake reachable from the network
+            # (--allow-remote) must not be reprogrammable by anyone.
+            token = fake.api_token
+            if token is not None and request.headers.get("Authorization") != f"Bearer {token}":
+                return _json(
+                    401,
+                    {
+                        "error": "the fake requires its API token on the admin API too: send "
+                        "'Authorization: Bearer <token>'"
+                    },
+                )
+            return await handler(request)
+
+        return run
+
     for method, name, handler in routes:
-        app.router.add_route(method, f"{ADMIN_PREFIX}/{name}", handler)
+        app.router.add_route(method, f"{ADMIN_PREFIX}/{name}", guarded(handler))
     app.router.add_route("*", ADMIN_PREFIX, unknown)
     app.router.add_route("*", f"{ADMIN_PREFIX}/{{tail:.*}}", unknown)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from ._catalog import Model, Purpose
 from ._content import (
@@ -174,7 +175,7 @@ class FakeApp:
             method=request.method,
             path=request.path,
             query=request.query_string,
-            headers=dict(request.headers),
+            headers=CIMultiDict(request.headers),
             body=b"",
             time=time.time(),
         )
@@ -236,19 +237,42 @@ class FakeApp:
     async def handle(
         self, request: web.Request, route: RouteName, native: bool
     ) -> web.StreamResponse:
+        async def answer(entry: RecordedRequest, state: _State) -> web.StreamResponse:
+            return await self._handle(request, entry, state, route, native)
+
+        return await self._run(request, answer, auth=False)
+
+    async def _run(
+        self,
+        request: web.Request,
+        answer: Callable[[RecordedRequest, _State], Awaitable[web.StreamResponse]],
+        *,
+        auth: bool,
+        picked: list[Rule] | None = None,
+    ) -> web.StreamResponse:
+        """Journal the request, answer it, and turn failures into answers: LM Studio's own
+        errors as they are, anything else as a 500 recorded for ``check()``."""
         entry = self._start_entry(request)
         started = time.perf_counter()
         state = self.server._state
         try:
-            response = await self._handle(request, entry, state, route, native)
-        except ApiAnswer as answer:
-            response = self.json_response(answer.status, answer.document, answer.headers)
+            if auth:
+                self._auth(request, state)
+            response = await answer(entry, state)
+        except ApiAnswer as exc:
+            response = self.json_response(exc.status, exc.document, exc.headers)
         except asyncio.CancelledError:
+            entry.error = "cancelled: the client went away or the fake was closed"
             raise
         except Exception as exc:  # a bug or a bad scripted answer: report it to the test
             response = self._internal_error(request, exc)
+        finally:
+            if picked:
+                entry.rule = picked[0]
+            entry.duration = time.perf_counter() - started
+            if entry.error is not None:
+                self.server._request_done(entry)
         entry.status = response.status
-        entry.duration = time.perf_counter() - started
         self.server._request_done(entry)
         return response
 
@@ -729,24 +753,10 @@ class FakeApp:
         auth: bool = True,
         picked: list[Rule] | None = None,
     ) -> web.StreamResponse:
-        entry = self._start_entry(request)
-        started = time.perf_counter()
-        state = self.server._state
-        try:
-            if auth:
-                self._auth(request, state)
-            response = await answer(state)
-        except ApiAnswer as exc:
-            response = self.json_response(exc.status, exc.document, exc.headers)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            response = self._internal_error(request, exc)
-        entry.rule = picked[0] if picked else None
-        entry.status = response.status
-        entry.duration = time.perf_counter() - started
-        self.server._request_done(entry)
-        return response
+        async def run(entry: RecordedRequest, state: _State) -> web.StreamResponse:
+            return await answer(state)
+
+        return await self._run(request, run, auth=auth, picked=picked)
 
 
 async def _ready(response: web.StreamResponse) -> web.StreamResponse:

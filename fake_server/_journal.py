@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from multidict import CIMultiDict
 
 DEFAULT_JOURNAL_LIMIT = 10_000
 
@@ -19,12 +22,12 @@ __all__ = ["DEFAULT_JOURNAL_LIMIT", "Journal", "RecordedRequest"]
 
 @dataclass(eq=False)
 class RecordedRequest:
-    """One request as the fake saw it, and how it answered."""
+    """One request as the fake saw it, and how it answered (``headers`` ignore case)."""
 
     method: str
     path: str
     query: str
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
     body: bytes
     time: float
     json: Any = None
@@ -42,7 +45,7 @@ class RecordedRequest:
             "method": self.method,
             "path": self.path,
             "query": self.query,
-            "headers": self.headers,
+            "headers": redacted(self.headers),
             "json": self.json,
             "body": None if self.json is not None else self.body.decode("utf-8", "replace"),
             "time": self.time,
@@ -59,6 +62,17 @@ class RecordedRequest:
         rule = f" rule=#{self.rule.id}" if self.rule is not None else " default"
         status = self.status if self.status is not None else "(no answer)"
         return f"{self.method} {self.path}{model} -> {status}{rule}"
+
+
+def redacted(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with credentials cut short, for what leaves the process (files, admin API)."""
+    out = dict(headers)
+    for name, value in headers.items():
+        if name.lower() in ("authorization", "x-api-key") and value:
+            scheme, _, secret = value.partition(" ")
+            shown = scheme if secret else ""
+            out[name] = f"{shown} {secret[:6] if secret else value[:6]}...(redacted)".strip()
+    return out
 
 
 class Journal:

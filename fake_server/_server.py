@@ -38,7 +38,19 @@ KEEPALIVE_SECONDS = 5.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 START_TIMEOUT_SECONDS = 30.0
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "FakeLMStudio"]
+DEFAULT_PROFILE = "lmstudio"
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "NOT_GIVEN", "FakeLMStudio"]
+
+
+class _NotGiven:
+    """The type of ``NOT_GIVEN``: an argument left out, as opposed to ``None``."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = _NotGiven()
 
 
 @dataclass
@@ -89,10 +101,10 @@ class FakeLMStudio:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        seed: int = 0,
-        profile: str = "lmstudio",
-        jit: bool = True,
-        api_token: str | None = None,
+        seed: int | _NotGiven = NOT_GIVEN,
+        profile: str | _NotGiven = NOT_GIVEN,
+        jit: bool | _NotGiven = NOT_GIVEN,
+        api_token: str | _NotGiven | None = NOT_GIVEN,
         models: Sequence[Model] | None = None,
         validate: bool = True,
         cors: bool = False,
@@ -115,7 +127,8 @@ class FakeLMStudio:
             )
         if max_body_bytes < 1024:
             raise ValueError(f"max_body_bytes must be at least 1024, got {max_body_bytes}")
-        self._host = host
+        # "localhost" may resolve to 127.0.0.1 and ::1, which port 0 would bind on two ports.
+        self._host = "127.0.0.1" if host == "localhost" else host
         self._port = port
         self._on_request = on_request
         self._max_body_bytes = max_body_bytes
@@ -125,10 +138,10 @@ class FakeLMStudio:
         self._ttls: dict[str, float] = {}
         self._initial = _State(
             catalog=Catalog(m.copy() for m in (default_models() if models is None else models)),
-            profile=_profile(profile),
-            seed=_seed(seed),
-            jit=bool(jit),
-            api_token=_check_token(api_token),
+            profile=_profile(DEFAULT_PROFILE if isinstance(profile, _NotGiven) else profile),
+            seed=_seed(0 if isinstance(seed, _NotGiven) else seed),
+            jit=True if isinstance(jit, _NotGiven) else bool(jit),
+            api_token=None if isinstance(api_token, _NotGiven) else _check_token(api_token),
             validate=bool(validate),
             cors=bool(cors),
             single_loaded_fallback=bool(single_loaded_fallback),
@@ -147,7 +160,16 @@ class FakeLMStudio:
         self.embeddings = RouteScript(self, "embeddings")
         self.models = RouteScript(self, "models")
         if scenario is not None:
+            # Explicit arguments win over the scenario's settings (as flags over a file).
             self.load_scenario(scenario)
+            if not isinstance(seed, _NotGiven):
+                self.set_seed(seed)
+            if not isinstance(profile, _NotGiven):
+                self.set_profile(profile)
+            if not isinstance(jit, _NotGiven):
+                self.set_jit(jit)
+            if not isinstance(api_token, _NotGiven):
+                self.require_api_token(api_token)
             self._initial = self._state.copy()
 
     # -- lifecycle ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ running at the end of a test is killed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -464,3 +465,49 @@ def test_bad_arguments_exit_2_with_a_message(run: Any, args: list[str], fragment
     assert code == 2
     assert fragment in err
     assert "usage: lmstudio-fake" in err
+
+
+def test_journal_records_a_request_in_flight_at_sigterm(run: Any, tmp_path: Path) -> None:
+    scenario = tmp_path / "slow.json"
+    slow = {"chunks": ["a"] * 40, "interval": 0.25}
+    scenario.write_text(json.dumps({"rules": [{"route": "chat", "stream": slow}]}))
+    journal = tmp_path / "requests.jsonl"
+    server = run("--port", "0", "--scenario", str(scenario), "--journal", str(journal))
+    url = server.wait_ready()
+    started = threading.Event()
+
+    def stream() -> None:
+        body = {**HELLO, "stream": True}
+        with (
+            contextlib.suppress(httpx.HTTPError),
+            httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=10) as response,
+        ):
+            for _ in response.iter_lines():
+                started.set()
+
+    client = threading.Thread(target=stream, daemon=True)
+    client.start()
+    assert started.wait(10), "the stream did not start"
+    code, _, err = server.stop(signal.SIGTERM)
+    client.join(10)
+    assert code == 0, err
+
+    entries = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    assert [(e["method"], e["path"], e["stream"]) for e in entries] == [
+        ("POST", "/v1/chat/completions", True)
+    ]
+    assert entries[0]["json"] == {**HELLO, "stream": True}
+
+
+def test_flags_win_over_the_scenario_and_the_scenario_over_defaults(
+    run: Any, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({"api_token": None, "profile": "openai", "jit": True}))
+    server = run("--port", "0", "--api-token", "secret", "--no-jit", "--scenario", str(scenario))
+    url = server.wait_ready()
+    assert httpx.get(url + "/v1/models", timeout=10).status_code == 401  # --api-token won
+    listed = get_json(url, "/v1/models", headers={"Authorization": "Bearer secret"})
+    assert [m["id"] for m in listed["data"]] == ["qwen/qwen3-8b"]  # --no-jit won
+    assert "created" in listed["data"][0]  # the scenario's profile applies
+    server.stop()

@@ -233,24 +233,36 @@ def test_delete_requests_empties_the_journal(fake: FakeLMStudio, client: httpx.C
     assert answer_text(client) == "kept"  # rules stay
 
 
-def test_admin_calls_are_not_journaled_and_need_no_token(
+def test_admin_calls_are_not_journaled_and_need_the_token_when_one_is_set(
     fake: FakeLMStudio, client: httpx.Client
 ) -> None:
     fake.require_api_token("secret-token")
     assert client.get("/v1/models").status_code == 401
+    refused = client.get("/__fake__/rules")
+    assert refused.status_code == 401
+    assert "Authorization: Bearer" in refused.json()["error"]
+    auth = {"Authorization": "Bearer secret-token"}
     calls = [
-        client.post("/__fake__/scenario", json={"seed": 5}),
-        client.get("/__fake__/rules"),
-        client.get("/__fake__/check"),
-        client.get("/__fake__/requests"),
+        client.post("/__fake__/scenario", json={"seed": 5}, headers=auth),
+        client.get("/__fake__/rules", headers=auth),
+        client.get("/__fake__/check", headers=auth),
+        client.get("/__fake__/requests", headers=auth),
     ]
     assert [c.status_code for c in calls] == [200, 200, 200, 200]
-    entries = journal(client)["requests"]
+    entries = calls[-1].json()["requests"]
     assert [(e["path"], e["status"]) for e in entries] == [("/v1/models", 401)]
-    assert client.delete("/__fake__/requests").status_code == 200
-    assert client.post("/__fake__/reset").status_code == 200
+    assert client.delete("/__fake__/requests", headers=auth).status_code == 200
+    assert client.post("/__fake__/reset", headers=auth).status_code == 200
     assert fake.requests == []
     assert fake.api_token is None
+    assert client.get("/__fake__/rules").status_code == 200  # no token after the reset
+
+
+def test_the_journal_over_http_redacts_the_token(fake: FakeLMStudio, client: httpx.Client) -> None:
+    client.get("/v1/models", headers={"Authorization": "Bearer sk-lm-abcdefgh:secretsecret"})
+    (entry,) = journal(client)["requests"]
+    assert entry["headers"]["Authorization"] == "Bearer sk-lm-...(redacted)"
+    assert fake.requests[0].headers["authorization"].endswith("secretsecret")  # in process: all
 
 
 @pytest.mark.parametrize(
@@ -282,7 +294,7 @@ def test_reset_restores_the_defaults(fake: FakeLMStudio, client: httpx.Client) -
     client.post("/v1/chat/completions", json=HELLO)
     fake.require_api_token("secret-token")
 
-    response = client.post("/__fake__/reset")
+    response = client.post("/__fake__/reset", headers={"Authorization": "Bearer secret-token"})
     assert (response.status_code, response.json()) == (200, {"reset": True})
     assert (fake.seed, fake.profile, fake.jit, fake.api_token) == (0, "lmstudio", True, None)
     assert fake.rules == []

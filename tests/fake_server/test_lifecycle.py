@@ -117,3 +117,17 @@ def test_repr_says_where_it_serves() -> None:
     assert "not serving" in repr(fake)
     with fake:
         assert fake.url in repr(fake) and "seed=3" in repr(fake)
+
+
+def test_explicit_arguments_win_over_the_scenario_and_survive_reset() -> None:
+    scenario = {"seed": 3, "api_token": "from-scenario", "jit": False, "profile": "openai"}
+    with FakeLMStudio(scenario=scenario, seed=9, api_token=None) as fake:
+        for _ in range(2):
+            assert (fake.seed, fake.api_token, fake.jit, fake.profile) == (9, None, False, "openai")
+            fake.reset()
+
+
+def test_localhost_binds_one_loopback_address() -> None:
+    with FakeLMStudio(host="localhost") as fake:
+        assert fake.url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{fake.url}/lmstudio-greeting").status_code == 200
