@@ -1,0 +1,181 @@
+"""A downstream project: our wheel installed into a fresh venv, whose tests use ``lmstudio_fake``.
+
+Proof that packaging, the ``pytest11`` entry point and the shipped schemas work outside our source
+tree. Slow (a wheel build and a venv install, a few seconds with a warm pip cache and up to a few
+minutes with a cold one), so it runs once per session on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_TIMEOUT_SECONDS = 300
+INSTALL_TIMEOUT_SECONDS = 300
+RUN_TIMEOUT_SECONDS = 120
+
+PYPROJECT = """\
+[project]
+name = "downstream"
+version = "0"
+
+[tool.pytest.ini_options]
+asyncio_mode = "strict"
+asyncio_default_fixture_loop_scope = "function"
+filterwarnings = ["error"]
+"""
+
+TESTS = """\
+import gc
+import json
+from pathlib import Path
+
+import fake_server
+import pytest_lmstudio
+import pytest
+
+from pytest_lmstudio import CompletionRequest, Message
+
+REQUEST = CompletionRequest(model="qwen/qwen3-8b", messages=[Message.user("Capital of France?")])
+
+
+def test_sync(lmstudio_fake, lmstudio_sync_provider):
+    lmstudio_fake.chat.reply("Paris.")
+    assert lmstudio_sync_provider.complete(REQUEST).content == "Paris."
+    assert lmstudio_fake.requests[-1].json["messages"][0]["content"] == "Capital of France?"
+
+
+@pytest.mark.asyncio
+async def test_async(lmstudio_fake, lmstudio_provider):
+    lmstudio_fake.chat.stream(["Pa", "ris."])
+    pieces = [chunk.content async for chunk in lmstudio_provider.stream(REQUEST)]
+    assert "".join(pieces) == "Paris."
+
+
+@pytest.mark.lmstudio(scenario="scenario.json", seed=3)
+def test_marker_and_a_scenario_checked_against_the_shipped_schema(lmstudio_fake):
+    assert [model.id for model in lmstudio_fake.catalog][-1] == "acme/tiny-1b"
+    assert lmstudio_fake.seed == 3
+
+
+def test_the_fake_validates_requests_with_the_shipped_schemas(lmstudio_fake):
+    import httpx
+
+    body = {"model": "qwen/qwen3-8b", "messages": [{"role": "user", "content": "x"}],
+            "temperature": 5}
+    response = httpx.post(lmstudio_fake.url + "/v1/chat/completions", json=body)
+    assert response.status_code == 400
+    assert "temperature" in json.dumps(response.json())
+
+
+def test_installed_not_from_the_source_tree():
+    for module in (fake_server, pytest_lmstudio):
+        assert "site-packages" in Path(module.__file__).parts, module.__file__
+    schemas = Path(fake_server.__file__).parent / "schemas"
+    assert (schemas / "scenario.schema.json").is_file()
+
+
+def test_nothing_was_left_open():
+    gc.collect()
+"""
+
+SCENARIO = '{"models": [{"id": "acme/tiny-1b"}]}'
+
+
+def _run(args: list[str], *, timeout: float, cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, f"{' '.join(args)}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def _clean_env() -> dict[str, str]:
+    """This environment without what would point the child at our tree or change its pytest."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_", "LMSTUDIO_", "COV_", "VIRTUAL_ENV"))
+        and name not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
+    }
+
+
+@pytest.fixture(scope="session")
+def downstream_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The python of a fresh venv with our wheel and pytest-asyncio installed."""
+    work = tmp_path_factory.mktemp("downstream-build")
+    env = _clean_env()
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(work / "dist"),
+            str(ROOT),
+        ],
+        timeout=BUILD_TIMEOUT_SECONDS,
+        cwd=work,
+        env=env,
+    )
+    [wheel] = (work / "dist").glob("pytest_lmstudio-*.whl")
+    venv = work / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], timeout=60, cwd=work)
+    python = venv / "bin" / "python"
+    # The running pip installs into the new venv: no ensurepip, same index and cache settings.
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            str(wheel),
+            "pytest-asyncio",
+        ],
+        timeout=INSTALL_TIMEOUT_SECONDS,
+        cwd=work,
+        env=env,
+    )
+    return python
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(BUILD_TIMEOUT_SECONDS + INSTALL_TIMEOUT_SECONDS + RUN_TIMEOUT_SECONDS + 60)
+def test_a_downstream_project_uses_the_installed_plugin(
+    downstream_python: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (tmp_path / "scenario.json").write_text(SCENARIO, encoding="utf-8")
+    (tmp_path / "test_downstream_app.py").write_text(textwrap.dedent(TESTS), encoding="utf-8")
+    assert not (tmp_path / "conftest.py").exists()
+    output = _run(
+        [str(downstream_python), "-m", "pytest", "-p", "no:cacheprovider", "-v", "--trace-config"],
+        timeout=RUN_TIMEOUT_SECONDS,
+        cwd=tmp_path,
+        env=_clean_env(),
+    )
+    site_packages = f"{os.sep}site-packages{os.sep}pytest_lmstudio{os.sep}plugin.py"
+    registered = [line for line in output.splitlines() if "pytest-lmstudio-0.1.0 at " in line]
+    assert registered and site_packages in registered[0], output
+    assert "PLUGIN registered: <module 'pytest_lmstudio.plugin'" in output
+    assert any(line.startswith("lmstudio: fake http://127.0.0.1:") for line in output.splitlines())
+    assert "6 passed" in output, output
+    assert str(ROOT) not in output.replace(str(tmp_path), "")
