@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import itertools
 import json
+import math
+import random
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from multidict import CIMultiDict
 
-from ._catalog import Model, Purpose
+from ._catalog import DEFAULT_JIT_TTL_SECONDS, Model, Purpose
 from ._content import (
     ContentSource,
     count_tokens,
@@ -26,10 +29,20 @@ from ._content import (
     prompt_tokens_for_completion,
     split_tokens,
 )
+from ._faults import (
+    CONNECTION_FAULTS,
+    MALFORMED_BODY,
+    Handled,
+    cut,
+    deliver_body,
+    paced_write,
+    replace_answer,
+    split_points,
+)
 from ._journal import RecordedRequest
 from ._profiles import LMSTUDIO_VERSION, ChatMessage, Profile, dumps, error_object
 from ._schemas import SchemaViolation, validator
-from ._script import Action, Fail, Raw, Reply, Respond, RouteName, Rule, Stream
+from ._script import Action, Fail, Fault, Raw, Reply, Respond, RouteName, Rule, Stream
 
 if TYPE_CHECKING:
     from ._server import FakeLMStudio, _State
@@ -120,6 +133,21 @@ class FakeApp:
     def __init__(self, server: FakeLMStudio) -> None:
         self.server = server
         self._loads: dict[str, asyncio.Event] = {}
+        self._load_ends: dict[str, float] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._release: asyncio.Event | None = None
+
+    # -- hang and stall: held until reset() or close() ------------------------------------
+    async def wait_released(self) -> None:
+        if self._release is None:
+            self._release = asyncio.Event()
+        await self._release.wait()
+
+    def release_all(self) -> None:
+        """Let every hung or stalled request go (runs in the server's loop)."""
+        if self._release is not None:
+            self._release.set()
+            self._release = None
 
     # -- application ----------------------------------------------------------------------
     def build(self, max_body_bytes: int) -> web.Application:
@@ -261,6 +289,12 @@ class FakeApp:
             response = await answer(entry, state)
         except ApiAnswer as exc:
             response = self.json_response(exc.status, exc.document, exc.headers)
+        except Handled as handled:
+            entry.fault = handled.note
+            entry.status = handled.status
+            entry.duration = time.perf_counter() - started
+            self.server._request_done(entry)
+            return web.Response()  # never reaches the client: its connection is closed
         except asyncio.CancelledError:
             entry.error = "cancelled: the client went away or the fake was closed"
             raise
@@ -300,6 +334,7 @@ class FakeApp:
         entry.stream = bool(body.get("stream")) and route != "embeddings"
         requested = body.get("model")
         with self.server._lock:
+            state.catalog.expire(state.clock())
             resolution = state.catalog.resolve(
                 requested,
                 PURPOSE[route],
@@ -309,19 +344,65 @@ class FakeApp:
         model = self._resolved_model(resolution, requested, route, profile)
         entry.model = model.id
         if resolution.needs_load:
+            if state.while_loading == "503":
+                self._answer_503_while_loading(model, state, body.get("ttl"))
             await self._jit_load(model, state, body.get("ttl"))
+        with self.server._lock:
+            model.last_used = state.clock()
         rule = self.server._pick_rule(route, body, model.id)
         entry.rule = rule
-        action = rule.action if rule is not None else None
+        action, fault = await self._prepare(request, entry, route, rule)
+        response: web.StreamResponse
         if isinstance(action, (Fail, Respond, Raw)):
-            return self.scripted_response(action, route, native, state)
-        if route == "embeddings":
-            return self._embeddings(body, model, state, action)
-        src = ContentSource(state.seed, body)
-        created = int(state.clock())
-        if route == "chat":
-            return await self._chat(request, body, model, state, native, action, src, created)
-        return await self._completions(request, body, model, state, native, action, src, created)
+            response = self.scripted_response(action, route, native, state)
+        elif route == "embeddings":
+            response = self._embeddings(body, model, state, action)
+        else:
+            src = ContentSource(state.seed, body)
+            created = int(state.clock())
+            if route == "chat":
+                response = await self._chat(
+                    request, body, model, state, native, action, src, created, fault
+                )
+            else:
+                response = await self._completions(
+                    request, body, model, state, native, action, src, created, fault
+                )
+        return await self._finish(request, response, fault)
+
+    async def _prepare(
+        self, request: web.Request, entry: RecordedRequest, route: RouteName, rule: Rule | None
+    ) -> tuple[Action | None, Fault | None]:
+        """The action and fault for this request (a rule's, else chaos's, else none), after
+        the rule's delay; faults that replace the answer happen here."""
+        action, fault, delay = (rule.action, rule.fault, rule.delay) if rule else (None, None, 0.0)
+        chaos = self.server._state.chaos
+        if rule is None and chaos is not None:
+            with self.server._lock:
+                picked = chaos.pick(route)
+            if picked is not None:
+                action, fault, delay, entry.fault = picked
+        if delay:
+            await asyncio.sleep(delay)
+        if fault is not None and fault.kind in CONNECTION_FAULTS:
+            seed = self.server._state.seed
+            rng = random.Random(f"{seed}:{entry.time}:{fault.kind}")
+            await replace_answer(request, fault, rng, self.wait_released)
+        return action, fault
+
+    async def _finish(
+        self, request: web.Request, response: web.StreamResponse, fault: Fault | None
+    ) -> web.StreamResponse:
+        """Deliver a whole answer badly when a body fault asks for it."""
+        if fault is None or response.prepared:
+            return response
+        if fault.kind == "malformed":
+            return web.Response(
+                status=200, body=MALFORMED_BODY, headers={"Content-Type": JSON_TYPE}
+            )
+        if fault.kind in ("truncate", "slow_body") and isinstance(response, web.Response):
+            await deliver_body(request, response, fault)
+        return response
 
     def _check_request(self, route: RouteName, body: Any, state: _State) -> None:
         """LM Studio's own checks first (its exact messages), then the JSON Schema."""
@@ -416,15 +497,40 @@ class FakeApp:
                 await asyncio.sleep(model.load_seconds)
             with self.server._lock:
                 model.mark_loaded(jit=True)
-                if isinstance(ttl, (int, float)) and not isinstance(ttl, bool):
-                    model_ttl = float(ttl)
-                    self.server._ttls[model.id] = model_ttl
+                if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) and ttl > 0:
+                    model.ttl = float(ttl)  # the request's ttl applies when it loads the model
+                elif model.ttl is None:
+                    model.ttl = DEFAULT_JIT_TTL_SECONDS
+                model.last_used = state.clock()
                 state.catalog.evict_jit_models(keep=model)
         finally:
             with self.server._lock:
                 model.loading = False
                 self._loads.pop(model.id, None)
+                self._load_ends.pop(model.id, None)
             event.set()
+
+    def _answer_503_while_loading(self, model: Model, state: _State, ttl: Any) -> None:
+        """``while_loading="503"``: start the load in the background and answer 503 with
+        ``Retry-After`` (the seconds left) instead of holding the request."""
+        loop = asyncio.get_running_loop()
+        with self.server._lock:
+            if model.id not in self._load_ends:
+                self._load_ends[model.id] = loop.time() + model.load_seconds
+                task = loop.create_task(self._jit_load(model, state, ttl))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+            left = max(self._load_ends.get(model.id, loop.time()) - loop.time(), 0.0)
+        raise ApiAnswer(
+            503,
+            error_object(
+                f'Model "{model.id}" is loading. Try again in {math.ceil(left)} seconds.',
+                "server_error",
+                "model",
+                "model_loading",
+            ),
+            {"Retry-After": str(max(1, math.ceil(left)))},
+        )
 
     # -- scripted answers -----------------------------------------------------------------
     def scripted_response(
@@ -450,6 +556,7 @@ class FakeApp:
         action: Action | None,
         src: ContentSource,
         created: int,
+        fault: Fault | None = None,
     ) -> web.StreamResponse:
         message, finish, pieces = self._chat_answer(body, action, src)
         usage = self._usage(action, prompt_tokens_for_chat(body), message, pieces)
@@ -468,6 +575,7 @@ class FakeApp:
                 pieces,
                 usage,
                 stream,
+                fault,
             )
         document = state.profile.chat_completion(
             completion_id=completion_id,
@@ -543,6 +651,7 @@ class FakeApp:
         pieces: list[str],
         usage: dict[str, int],
         stream: Stream | None,
+        fault: Fault | None = None,
     ) -> web.StreamResponse:
         profile = state.profile
         prefix = profile.chunk_prefix(completion_id, created, model.id)
@@ -554,18 +663,23 @@ class FakeApp:
         content_frames = len(frames) - (2 if include_usage else 1)
         if state.validate:
             check_frames(frames, "chat")
-        timing = (stream.ttft, stream.interval) if stream is not None else (0.0, 0.0)
-        return await self._send_sse(request, frames, content_frames, timing)
+        return await self._send_sse(request, frames, content_frames, stream, fault, state.seed)
 
     async def _send_sse(
         self,
         request: web.Request,
         frames: list[str],
         timed_frames: int,
-        timing: tuple[float, float],
+        stream: Stream | None,
+        fault: Fault | None,
+        seed: int,
     ) -> web.StreamResponse:
-        """Write ``data:`` frames then ``[DONE]``; the first ``timed_frames`` follow
-        ``(ttft, interval)`` measured from the start, so a long stream does not drift."""
+        """Write ``data:`` frames then ``[DONE]``, with a stream rule's timing and faults.
+
+        The first ``timed_frames`` frames are due at ``ttft + i * interval`` (plus seeded
+        jitter) measured from the start, so a long stream does not drift; the closing frames
+        follow at once.
+        """
         response = web.StreamResponse(
             status=200,
             headers={
@@ -581,17 +695,37 @@ class FakeApp:
             },
         )
         await response.prepare(request)
-        ttft, interval = timing
+        plan = stream or Stream(chunks=())
+        rng = random.Random(plan.split_seed if plan.split_seed is not None else seed)
+        wire = _SseWire(request, response, fault, rng if plan.split_seed is not None else None)
         loop = asyncio.get_running_loop()
         start = loop.time()
         for index, frame in enumerate(frames):
-            if index < timed_frames and (ttft or interval):
-                delay = start + ttft + index * interval - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            await response.write(f"data: {frame}\n\n".encode())
-        await response.write(b"data: [DONE]\n\n")
+            if index == plan.drop_after:
+                cut(request)
+                raise Handled(200, f"stream dropped after {index} chunks")
+            if index == plan.stall_after:
+                await self.wait_released()
+                cut(request)
+                raise Handled(200, f"stream stalled after {index} chunks, released")
+            if index == plan.error_after:
+                error = {"error": {"message": plan.error_message}, "message": plan.error_message}
+                await wire.send(f"event: error\ndata: {dumps(error)}\n\n".encode())
+                await response.write_eof()
+                raise Handled(200, f"stream error event after {index} chunks")
+            if index < timed_frames and (plan.ttft or plan.interval or plan.jitter):
+                due = start + plan.ttft + index * plan.interval
+                if plan.jitter:
+                    due += rng.uniform(0.0, plan.jitter)
+                wait = due - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            await wire.send(f"data: {frame}\n\n".encode())
+        if plan.done:
+            await wire.send(b"data: [DONE]\n\n")
         await response.write_eof()
+        if wire.note:
+            raise Handled(200, wire.note)
         return response
 
     # -- completions ----------------------------------------------------------------------
@@ -605,6 +739,7 @@ class FakeApp:
         action: Action | None,
         src: ContentSource,
         created: int,
+        fault: Fault | None = None,
     ) -> web.StreamResponse:
         if isinstance(action, Reply):
             text = action.content or ""
@@ -631,8 +766,8 @@ class FakeApp:
                 frames.append(f'{prefix}"choices":[],"usage":{dumps(usage)}}}')
             if state.validate:
                 check_frames(frames, "completions")
-            timing = (action.ttft, action.interval) if isinstance(action, Stream) else (0.0, 0.0)
-            return await self._send_sse(request, frames, timed, timing)
+            plan = action if isinstance(action, Stream) else None
+            return await self._send_sse(request, frames, timed, plan, fault, state.seed)
         document = profile.completion(
             completion_id=completion_id,
             created=created,
@@ -679,24 +814,25 @@ class FakeApp:
     # -- models and the small routes ------------------------------------------------------
     async def handle_models(self, request: web.Request) -> web.StreamResponse:
         native = request.path.startswith("/api/")
-        picked: list[Rule] = []
 
-        async def answer(state: _State) -> web.StreamResponse:
+        async def answer(entry: RecordedRequest, state: _State) -> web.StreamResponse:
             rule = self.server._pick_rule("models", None, None)
-            if rule is not None:
-                picked.append(rule)
-                action = rule.action
-                assert isinstance(action, (Fail, Respond, Raw))
-                return self.scripted_response(action, "models", native, state)
-            with self.server._lock:
-                models = state.catalog.listed(jit=state.jit)
-                if native:
-                    document = state.profile.native_model_list(models)
-                else:
-                    document = state.profile.model_list(models)
-            return self._checked(document, response_schema("models", native), state)
+            entry.rule = rule
+            action, fault = await self._prepare(request, entry, "models", rule)
+            if isinstance(action, (Fail, Respond, Raw)):
+                response = self.scripted_response(action, "models", native, state)
+            else:
+                with self.server._lock:
+                    state.catalog.expire(state.clock())
+                    models = state.catalog.listed(jit=state.jit)
+                    if native:
+                        document = state.profile.native_model_list(models)
+                    else:
+                        document = state.profile.model_list(models)
+                response = self._checked(document, response_schema("models", native), state)
+            return await self._finish(request, response, fault)
 
-        return await self._simple(request, answer, picked=picked)
+        return await self._run(request, answer, auth=True)
 
     async def handle_model(self, request: web.Request) -> web.StreamResponse:
         model_id = request.match_info["model_id"]
@@ -915,7 +1051,7 @@ def preview_documents(
         if models
         else Model("preview-model", type="embeddings" if route == "embeddings" else "llm")
     )
-    if isinstance(action, Raw):
+    if action is None or isinstance(action, Raw):  # the default answer, or bytes on purpose
         return []
     if isinstance(action, Respond):
         if not action.validate:
@@ -976,3 +1112,43 @@ def preview_documents(
         )
         out.append(((response_schema(route, False),), document))
     return out
+
+
+class _SseWire:
+    """Writes a stream's bytes, cut at seeded places, truncated or paced when a fault says."""
+
+    def __init__(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        fault: Fault | None,
+        split: random.Random | None,
+    ) -> None:
+        self.request = request
+        self.response = response
+        self.fault = fault
+        self.split = split
+        self.sent = 0
+        self.note = ""
+
+    async def send(self, data: bytes) -> None:
+        fault = self.fault
+        if fault is not None and fault.kind == "truncate":
+            room = fault.after_bytes - self.sent
+            if room < len(data):
+                await self.response.write(data[: max(room, 0)])
+                cut(self.request)
+                raise Handled(200, f"truncate: the stream cut after {fault.after_bytes} bytes")
+        self.sent += len(data)
+        pieces = [data]
+        if self.split is not None:
+            points = [0, *split_points(len(data), self.split), len(data)]
+            pieces = [data[a:b] for a, b in itertools.pairwise(points)]
+        for piece in pieces:
+            if fault is not None and fault.kind == "slow_body":
+                await paced_write(self.response.write, piece, fault.bytes_per_second)
+                self.note = f"slow_body: {fault.bytes_per_second:g} bytes/s"
+            else:
+                await self.response.write(piece)
+            if self.split is not None:
+                await asyncio.sleep(0.001)  # let each piece leave as its own segment

@@ -19,6 +19,8 @@ DEFAULT_LOADED_CONTEXT = 4096
 DEFAULT_CONTEXT_LENGTH = 8192
 DEFAULT_QUANTIZATION = "Q4_K_M"
 DEFAULT_EMBEDDING_DIMENSIONS = 768
+#: LM Studio unloads a JIT-loaded model after 60 idle minutes unless the request set ``ttl``.
+DEFAULT_JIT_TTL_SECONDS = 3600.0
 #: ``created`` of every model in the strict OpenAI profile (LM Studio itself sends none).
 DEFAULT_MODEL_CREATED = 1731990317
 
@@ -48,6 +50,9 @@ class Model:
     load_seconds: float = 0.0
     embedding_dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS
     created: int = DEFAULT_MODEL_CREATED
+    #: idle seconds after which a loaded model is unloaded (None: never)
+    ttl: float | None = None
+    last_used: float | None = field(default=None, repr=False)
     #: loaded by a request (JIT), so subject to auto-evict; models loaded up front are not
     jit_loaded: bool = field(default=False, repr=False)
     loading: bool = field(default=False, repr=False)
@@ -218,6 +223,20 @@ class Catalog:
                 return Resolution("no_models_loaded")
             return Resolution("unknown", valid=_ids(m for m in self._models.values() if m.loaded))
         return Resolution("unknown", valid=_ids(self._models.values()))
+
+    def expire(self, now: float) -> list[Model]:
+        """Idle TTL: unload every loaded model idle for longer than its ``ttl``."""
+        expired = [
+            m
+            for m in self._models.values()
+            if m.loaded
+            and m.ttl is not None
+            and m.last_used is not None
+            and now - m.last_used > m.ttl
+        ]
+        for model in expired:
+            model.mark_unloaded()
+        return expired
 
     def evict_jit_models(self, keep: Model) -> list[Model]:
         """Auto-evict: unload every other JIT-loaded model (LM Studio keeps one)."""

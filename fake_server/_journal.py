@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from multidict import CIMultiDict
@@ -37,7 +37,7 @@ class RecordedRequest:
     rule: Any = None
     duration: float | None = None
     error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    fault: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (for the admin API and ``--journal`` files)."""
@@ -55,13 +55,15 @@ class RecordedRequest:
             "stream": self.stream,
             "rule": None if self.rule is None else self.rule.describe(),
             "error": self.error,
+            "fault": self.fault,
         }
 
     def summary(self) -> str:
         model = f" model={self.model}" if self.model else ""
         rule = f" rule=#{self.rule.id}" if self.rule is not None else " default"
         status = self.status if self.status is not None else "(no answer)"
-        return f"{self.method} {self.path}{model} -> {status}{rule}"
+        fault = f" [{self.fault}]" if self.fault else ""
+        return f"{self.method} {self.path}{model} -> {status}{rule}{fault}"
 
 
 def redacted(headers: Mapping[str, str]) -> dict[str, str]:

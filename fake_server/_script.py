@@ -22,11 +22,17 @@ if TYPE_CHECKING:
     from ._server import FakeLMStudio
 
 RouteName = Literal["chat", "completions", "embeddings", "models"]
+DEFAULT_STREAM_ERROR = (
+    "Input does not fit in context length. The input has 31430 tokens, but the context "
+    "length only supports 30000 tokens."
+)
 ROUTE_NAMES: tuple[RouteName, ...] = ("chat", "completions", "embeddings", "models")
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls")
 
 __all__ = [
+    "FAULT_KINDS",
     "Fail",
+    "Fault",
     "Matcher",
     "Raw",
     "Reply",
@@ -52,7 +58,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class Stream:
-    """A streamed answer: content pieces sent as SSE chunks, on a schedule."""
+    """A streamed answer: content pieces sent as SSE chunks, on a schedule, with faults."""
 
     chunks: tuple[str, ...]
     ttft: float = 0.0
@@ -60,6 +66,13 @@ class Stream:
     finish_reason: str | None = None
     usage: Mapping[str, int] | None = None
     tool_calls: tuple[dict[str, Any], ...] = ()
+    jitter: float = 0.0
+    drop_after: int | None = None
+    stall_after: int | None = None
+    error_after: int | None = None
+    error_message: str = DEFAULT_STREAM_ERROR
+    done: bool = True
+    split_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,23 @@ class Raw:
 
 
 Action = Reply | Stream | Fail | Respond | Raw
+
+FaultKind = Literal[
+    "hang", "drop", "reset_connection", "garbage", "malformed", "truncate", "slow_body"
+]
+FAULT_KINDS: tuple[str, ...] = (
+    "hang", "drop", "reset_connection", "garbage", "malformed", "truncate", "slow_body",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Fault:
+    """How the answer goes wrong on the wire (see ``RouteScript.hang`` and friends)."""
+
+    kind: FaultKind
+    size: int = 64
+    after_bytes: int = 0
+    bytes_per_second: float = 0.0
 
 
 # -- matching -----------------------------------------------------------------------------
@@ -145,8 +175,10 @@ class Rule:
 
     route: RouteName
     matcher: Matcher
-    action: Action
+    action: Action | None  # None: the default answer
     times: int | None = None
+    fault: Fault | None = None
+    delay: float = 0.0
     calls: int = 0
     origin: str = ""
     call_text: str = ""
@@ -261,6 +293,20 @@ def _check_seconds(value: object, name: str) -> float:
     return float(value)
 
 
+def _check_count(value: object, name: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ScriptError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _check_text(value: object, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ScriptError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
 def _check_headers(headers: object) -> dict[str, str]:
     if headers is None:
         return {}
@@ -315,7 +361,19 @@ class RouteScript:
         """This route's rules, in the order they are tried."""
         return [r for r in self._server.rules if r.route == self._route]
 
-    def _add(self, action: Action, times: object, call_text: str) -> Rule:
+    def _add(
+        self,
+        action: Action | None,
+        times: object,
+        call_text: str,
+        *,
+        fault: Fault | None = None,
+        delay: object = 0.0,
+    ) -> Rule:
+        seconds = _check_seconds(delay, "delay")
+        if seconds and action is not None:
+            call_text = call_text[:-1] + (", " if not call_text.endswith("()") else "")
+            call_text += f"delay={seconds:g})"
         rule = Rule(
             route=self._route,
             matcher=self._matcher,
@@ -323,6 +381,8 @@ class RouteScript:
             times=_check_times(times),
             origin=_caller_origin(),
             call_text=call_text,
+            fault=fault,
+            delay=seconds,
         )
         self._server._add_rule(rule)
         return rule
@@ -337,6 +397,7 @@ class RouteScript:
         reasoning: str | None = None,
         embeddings: Sequence[Sequence[float]] | None = None,
         times: int | None = None,
+        delay: float = 0.0,
     ) -> Rule:
         """Answer with this text and/or tool calls (chat, completions) or these vectors
         (embeddings). Usage defaults to the fake's token counts."""
@@ -351,7 +412,8 @@ class RouteScript:
             if embeddings is None or content is not None or tool_calls or reasoning:
                 raise ScriptError("fake.embeddings.reply() takes embeddings=[[...], ...] only")
             vectors = _check_vectors(embeddings)
-            return self._add(Reply(embeddings=vectors, usage=_check_usage(usage)), times, text)
+            action = Reply(embeddings=vectors, usage=_check_usage(usage))
+            return self._add(action, times, text, delay=delay)
         if embeddings is not None:
             raise ScriptError(f"embeddings= is for fake.embeddings, not fake.{route}")
         calls = normalize_tool_calls(tool_calls)
@@ -368,7 +430,7 @@ class RouteScript:
             usage=_check_usage(usage),
             reasoning=reasoning,
         )
-        return self._add(action, times, text)
+        return self._add(action, times, text, delay=delay)
 
     def stream(
         self,
@@ -380,10 +442,25 @@ class RouteScript:
         usage: Mapping[str, int] | None = None,
         tool_calls: Sequence[Mapping[str, Any]] | None = None,
         times: int | None = None,
+        delay: float = 0.0,
+        jitter: float = 0.0,
+        drop_after: int | None = None,
+        stall_after: int | None = None,
+        error_after: int | None = None,
+        error_message: str = DEFAULT_STREAM_ERROR,
+        done: bool = True,
+        split_seed: int | None = None,
     ) -> Rule:
         """Stream these content pieces: the first after ``ttft`` seconds, then one every
-        ``interval`` seconds (scheduled from the start, so long streams do not drift).
-        Applies to streamed requests; a non-streamed request gets the pieces joined."""
+        ``interval`` seconds (scheduled from the start, so long streams do not drift), each
+        up to ``jitter`` seconds late (seeded). Applies to streamed requests; a non-streamed
+        request gets the pieces joined.
+
+        Stream faults, counted in ``data:`` frames sent: ``drop_after=n`` closes the
+        connection, ``stall_after=n`` keeps it open and sends nothing more (until ``reset()``
+        or ``close()``), ``error_after=n`` sends LM Studio's ``event: error`` frame with
+        ``error_message`` and ends the stream; ``done=False`` ends without ``data: [DONE]``;
+        ``split_seed`` cuts the bytes at random places (seeded) into separate writes."""
         if self._route not in ("chat", "completions"):
             raise ScriptError(f"fake.{self._route} does not stream; use reply()")
         if isinstance(chunks, (str, bytes)) or not isinstance(chunks, Sequence):
@@ -402,8 +479,23 @@ class RouteScript:
             finish_reason=_check_finish(finish_reason),
             usage=_check_usage(usage),
             tool_calls=calls,
+            jitter=_check_seconds(jitter, "jitter"),
+            drop_after=_check_count(drop_after, "drop_after"),
+            stall_after=_check_count(stall_after, "stall_after"),
+            error_after=_check_count(error_after, "error_after"),
+            error_message=_check_text(error_message, "error_message"),
+            done=bool(done),
+            split_seed=_check_count(split_seed, "split_seed"),
         )
-        return self._add(action, times, f"stream({_short([list(chunks)], {})})")
+        faults = dict(
+            drop_after=drop_after,
+            stall_after=stall_after,
+            error_after=error_after,
+            done=None if done else False,
+            split_seed=split_seed,
+        )
+        text = f"stream({_short([list(chunks)], faults)})"
+        return self._add(action, times, text, delay=delay)
 
     def fail(
         self,
@@ -415,6 +507,7 @@ class RouteScript:
         code: str | None = None,
         body: Any = None,
         times: int | None = None,
+        delay: float = 0.0,
     ) -> Rule:
         """Answer with an HTTP error: LM Studio's object form ``{"error": {message, type,
         param, code}}`` unless ``body`` is given; ``retry_after`` sets the header."""
@@ -424,7 +517,8 @@ class RouteScript:
         if message is not None and not isinstance(message, str):
             raise ScriptError("fail() message must be a string")
         action = Fail(status, message, retry_after, type, code, body)
-        return self._add(action, times, f"fail({_short([status], dict(message=message))})")
+        text = f"fail({_short([status], dict(message=message))})"
+        return self._add(action, times, text, delay=delay)
 
     def respond(
         self,
@@ -434,12 +528,13 @@ class RouteScript:
         headers: Mapping[str, str] | None = None,
         validate: bool = True,
         times: int | None = None,
+        delay: float = 0.0,
     ) -> Rule:
         """Answer with this JSON body. It must match the route's schema (or the error schema
         for a status >= 400) unless ``validate=False``."""
         status = _check_status(status, 100, 599, "respond()")
         action = Respond(json, status, _check_headers(headers), bool(validate))
-        return self._add(action, times, f"respond({_short([json], {})})")
+        return self._add(action, times, f"respond({_short([json], {})})", delay=delay)
 
     def raw(
         self,
@@ -449,6 +544,7 @@ class RouteScript:
         content_type: str = "application/json; charset=utf-8",
         headers: Mapping[str, str] | None = None,
         times: int | None = None,
+        delay: float = 0.0,
     ) -> Rule:
         """Send these bytes as the body, unchecked: for malformed answers on purpose."""
         if isinstance(body, str):
@@ -457,7 +553,54 @@ class RouteScript:
             raise ScriptError("raw() body must be str or bytes")
         status = _check_status(status, 100, 599, "raw()")
         action = Raw(body, status, content_type, _check_headers(headers))
-        return self._add(action, times, f"raw({_short([body], {})})")
+        return self._add(action, times, f"raw({_short([body], {})})", delay=delay)
+
+    # -- faults: the default answer, delivered badly ------------------------------------
+    def delay(self, seconds: float, *, times: int | None = None) -> Rule:
+        """Wait ``seconds`` before sending the default answer (every action also takes
+        ``delay=``)."""
+        seconds = _check_seconds(seconds, "delay")
+        return self._add(None, times, f"delay({seconds:g})", delay=seconds)
+
+    def hang(self, *, times: int | None = None) -> Rule:
+        """Never answer: the request waits until ``reset()`` or ``close()`` (which release
+        it at once by closing its connection) or until the client gives up."""
+        return self._add(None, times, "hang()", fault=Fault("hang"))
+
+    def drop(self, *, times: int | None = None) -> Rule:
+        """Close the connection before sending the status line."""
+        return self._add(None, times, "drop()", fault=Fault("drop"))
+
+    def reset_connection(self, *, times: int | None = None) -> Rule:
+        """Reset the connection (a TCP RST) instead of answering."""
+        return self._add(None, times, "reset_connection()", fault=Fault("reset_connection"))
+
+    def garbage(self, size: int = 64, *, times: int | None = None) -> Rule:
+        """Send ``size`` random bytes (seeded) instead of an HTTP answer, then close."""
+        count = _check_count(size, "size")
+        if not count:
+            raise ScriptError("garbage() size must be at least 1 byte")
+        return self._add(None, times, f"garbage({count})", fault=Fault("garbage", size=count))
+
+    def malformed(self, *, times: int | None = None) -> Rule:
+        """Answer 200 with a JSON content type and a body that is not JSON."""
+        return self._add(None, times, "malformed()", fault=Fault("malformed"))
+
+    def truncate(self, after_bytes: int, *, times: int | None = None) -> Rule:
+        """Send the default answer's head (with its full Content-Length) and only the first
+        ``after_bytes`` bytes of its body, then close the connection. On a streamed request
+        it cuts the event stream after that many bytes."""
+        count = _check_count(after_bytes, "after_bytes")
+        fault = Fault("truncate", after_bytes=count or 0)
+        return self._add(None, times, f"truncate({count})", fault=fault)
+
+    def slow_body(self, bytes_per_second: float, *, times: int | None = None) -> Rule:
+        """Send the default answer's body at ``bytes_per_second``."""
+        rate = _check_seconds(bytes_per_second, "bytes_per_second")
+        if rate <= 0:
+            raise ScriptError("slow_body() needs a rate above 0 bytes per second")
+        fault = Fault("slow_body", bytes_per_second=rate)
+        return self._add(None, times, f"slow_body({rate:g})", fault=fault)
 
 
 def _check_vectors(embeddings: object) -> tuple[tuple[float, ...], ...]:

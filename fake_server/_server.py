@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
@@ -26,6 +27,7 @@ from ._catalog import (
     default_models,
 )
 from ._errors import FakeCheckError, FakeServerError, ScriptError
+from ._faults import Chaos, check_chaos_faults
 from ._journal import DEFAULT_JOURNAL_LIMIT, Journal, RecordedRequest
 from ._profiles import PROFILE_NAMES, PROFILES, Profile
 from ._schemas import validator
@@ -67,11 +69,17 @@ class _State:
     single_loaded_fallback: bool
     clock: Callable[[], float]
     rules: list[Rule] = field(default_factory=list)
+    chaos: Chaos | None = None
+    while_loading: str = "wait"
 
     def copy(self) -> _State:
-        """A fresh copy: its own catalog, and the rules with their counts at zero."""
+        """A fresh copy: its own catalog, the rules with their counts at zero, chaos with its
+        random source back at its seed."""
         return replace(
-            self, catalog=self.catalog.copy(), rules=[replace(r, calls=0) for r in self.rules]
+            self,
+            catalog=self.catalog.copy(),
+            rules=[replace(r, calls=0) for r in self.rules],
+            chaos=None if self.chaos is None else replace(self.chaos),
         )
 
 
@@ -135,7 +143,6 @@ class FakeLMStudio:
         self._lock = threading.RLock()
         self._journal = Journal(journal_limit)
         self._errors: list[str] = []
-        self._ttls: dict[str, float] = {}
         self._initial = _State(
             catalog=Catalog(m.copy() for m in (default_models() if models is None else models)),
             profile=_profile(DEFAULT_PROFILE if isinstance(profile, _NotGiven) else profile),
@@ -151,6 +158,7 @@ class FakeLMStudio:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
+        self._app: FakeApp | None = None
         self._bound_port: int | None = None
         self._closed = False
         self._start_lock = threading.Lock()
@@ -214,8 +222,16 @@ class FakeLMStudio:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
+    def _release_held(self) -> None:
+        """Let hung and stalled requests go, from any thread."""
+        loop, app = self._loop, self._app
+        if loop is not None and app is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(app.release_all)
+
     async def _serve(self) -> None:
-        app = FakeApp(self).build(self._max_body_bytes)
+        self._app = FakeApp(self)
+        app = self._app.build(self._max_body_bytes)
         runner = web.AppRunner(
             app,
             access_log=None,
@@ -250,6 +266,8 @@ class FakeLMStudio:
             thread.join(10)
 
     async def _shutdown(self) -> None:
+        if self._app is not None:
+            self._app.release_all()
         current = asyncio.current_task()
         if self._runner is not None:
             # Cancel handlers first so that a hung or sleeping request cannot delay the close.
@@ -314,8 +332,8 @@ class FakeLMStudio:
         with self._lock:
             self._state = self._initial.copy()
             self._errors.clear()
-            self._ttls.clear()
         self._journal.clear()
+        self._release_held()
 
     @property
     def seed(self) -> int:
@@ -350,6 +368,51 @@ class FakeLMStudio:
         with self._lock:
             self._state.validate = bool(enabled)
 
+    def set_while_loading(self, behaviour: str) -> None:
+        """What a request for a model that is still loading gets: ``"wait"`` (LM Studio's
+        JIT: the request blocks until the model is loaded) or ``"503"`` (a 503 with
+        ``Retry-After``, the seconds left, while the load goes on in the background)."""
+        if behaviour not in ("wait", "503"):
+            raise ScriptError(f"set_while_loading() takes 'wait' or '503', got {behaviour!r}")
+        with self._lock:
+            self._state.while_loading = behaviour
+
+    def chaos(
+        self,
+        rate: float,
+        faults: Sequence[str] | None = None,
+        *,
+        seed: int = 0,
+        routes: Sequence[str] = ("chat", "completions", "embeddings", "models"),
+    ) -> None:
+        """Inject a random fault into a ``rate`` share of the requests that no rule answers.
+
+        ``faults`` picks from ``drop``, ``reset_connection``, ``garbage``, ``malformed``,
+        ``truncate``, ``delay`` and the statuses ``429``, ``500``, ``503`` (the default set),
+        plus ``hang`` and ``slow_body``. The choices follow ``seed``, so a failing run replays
+        exactly; ``chaos(0)`` turns it off. The journal marks each injected fault.
+        """
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
+            raise ScriptError(f"chaos rate must be a number from 0 to 1, got {rate!r}")
+        try:
+            kinds = check_chaos_faults(faults)
+        except ValueError as exc:
+            raise ScriptError(str(exc)) from None
+        unknown = sorted(set(routes) - {"chat", "completions", "embeddings", "models"})
+        if unknown:
+            raise ScriptError(
+                f"chaos routes are chat, completions, embeddings, models; got {unknown}"
+            )
+        with self._lock:
+            self._state.chaos = (
+                None if rate == 0 else Chaos(float(rate), kinds, _seed(seed), tuple(routes))
+            )
+
+    def chaos_report(self) -> str | None:
+        """The active chaos settings and how many faults it injected, or None."""
+        chaos = self._state.chaos
+        return None if chaos is None else chaos.describe()
+
     def require_api_token(self, token: str | None) -> None:
         """Answer 401 (LM Studio's body) unless ``Authorization: Bearer <token>``; None: off."""
         with self._lock:
@@ -375,6 +438,7 @@ class FakeLMStudio:
         loaded_context_length: int | None = None,
         load_seconds: float = 0.0,
         embedding_dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS,
+        ttl: float | None = None,
     ) -> Model:
         """Add (or replace) a downloaded model. ``loaded=False`` makes JIT load it on the
         first request, taking ``load_seconds``."""
@@ -388,6 +452,8 @@ class FakeLMStudio:
                 raise ValueError(
                     f"load_seconds must be a non-negative number, got {load_seconds!r}"
                 )
+            if ttl is not None and (not isinstance(ttl, (int, float)) or ttl <= 0):
+                raise ValueError(f"ttl must be a positive number of seconds or None, got {ttl!r}")
             if not isinstance(embedding_dimensions, int) or embedding_dimensions < 1:
                 raise ValueError(
                     f"embedding_dimensions must be a positive integer, got {embedding_dimensions!r}"
@@ -407,7 +473,10 @@ class FakeLMStudio:
             capabilities=None if capabilities is None else list(capabilities),
             load_seconds=float(load_seconds),
             embedding_dimensions=embedding_dimensions,
+            ttl=None if ttl is None else float(ttl),
         )
+        if loaded:
+            model.last_used = self._state.clock()
         with self._lock:
             self._state.catalog.add(model)
         return model

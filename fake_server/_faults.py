@@ -1,0 +1,203 @@
+"""Faults on the wire: answers that hang, break off, arrive slowly or are not HTTP at all.
+
+The handlers build the answer as usual; these functions deliver it badly. A fault that takes
+the connection away raises ``Handled`` so the request is journaled with what happened, and
+aiohttp's own attempt to answer afterwards meets a closed transport, which it ignores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import struct
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+
+from ._script import Fail, Fault
+
+#: A 200 with a JSON content type whose body is cut inside the JSON: "not JSON".
+MALFORMED_BODY = b'{"id":"chatcmpl-malformed","object":"chat.completion","choices":[{"index":0,'
+#: Faults that replace the answer; the others deliver the answer badly.
+CONNECTION_FAULTS = frozenset({"hang", "drop", "reset_connection", "garbage"})
+#: The faults ``chaos()`` picks from unless told otherwise.
+CHAOS_FAULTS: tuple[str, ...] = (
+    "drop", "reset_connection", "garbage", "malformed", "truncate", "delay", "429", "500", "503",
+)  # fmt: skip
+CHAOS_CHOICES: tuple[str, ...] = (*CHAOS_FAULTS, "hang", "slow_body")
+CHAOS_DELAY_SECONDS = 0.2
+
+__all__ = [
+    "CHAOS_CHOICES",
+    "CHAOS_FAULTS",
+    "CONNECTION_FAULTS",
+    "MALFORMED_BODY",
+    "Chaos",
+    "Handled",
+    "cut",
+    "deliver_body",
+    "replace_answer",
+]
+
+
+class Handled(Exception):
+    """The request was dealt with on the wire; journal ``status`` (None: no answer) and
+    ``note``."""
+
+    def __init__(self, status: int | None, note: str) -> None:
+        super().__init__(note)
+        self.status = status
+        self.note = note
+
+
+def cut(request: web.Request, *, reset: bool = False) -> None:
+    """Close the request's connection now; with ``reset`` as a TCP RST (SO_LINGER 0)."""
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return
+    if reset:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+
+
+async def replace_answer(
+    request: web.Request,
+    fault: Fault,
+    rng: random.Random,
+    wait_released: Callable[[], Awaitable[None]],
+) -> None:
+    """Faults that send no HTTP answer at all. Always raises ``Handled``."""
+    transport = request.transport
+    if fault.kind == "hang":
+        await wait_released()
+        cut(request)
+        raise Handled(None, "hang: released by reset() or close()")
+    if fault.kind == "reset_connection":
+        cut(request, reset=True)
+        raise Handled(None, "reset_connection: TCP reset")
+    if fault.kind == "garbage":
+        if transport is not None and not transport.is_closing():
+            transport.write(rng.randbytes(fault.size))
+        cut(request)
+        raise Handled(None, f"garbage: {fault.size} random bytes")
+    cut(request)
+    raise Handled(None, "drop: closed before the status line")
+
+
+def _head(response: web.Response, length: int) -> bytes:
+    reason = response.reason or HTTPStatus(response.status).phrase
+    lines = [f"HTTP/1.1 {response.status} {reason}"]
+    for name, value in response.headers.items():
+        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            lines.append(f"{name}: {value}")
+    lines += [f"Content-Length: {length}", "Connection: close", "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+async def deliver_body(request: web.Request, response: web.Response, fault: Fault) -> None:
+    """``truncate`` and ``slow_body`` for a whole (non-streamed) answer. Raises ``Handled``."""
+    body = response.body
+    data = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else b""
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        raise Handled(None, f"{fault.kind}: the client was gone")
+    if fault.kind == "truncate":
+        transport.write(_head(response, len(data)) + data[: fault.after_bytes])
+        cut(request)
+        raise Handled(
+            response.status, f"truncate: {min(fault.after_bytes, len(data))} of {len(data)} bytes"
+        )
+    transport.write(_head(response, len(data)))
+    await paced_write(transport.write, data, fault.bytes_per_second)
+    cut(request)  # the answer went out by hand: the connection cannot be reused
+    raise Handled(response.status, f"slow_body: {len(data)} bytes at {fault.bytes_per_second:g}/s")
+
+
+async def paced_write(write: Callable[[bytes], Any], data: bytes, rate: float) -> None:
+    """Write ``data`` at about ``rate`` bytes per second, in pieces of a twentieth of a second,
+    scheduled from the start so that the total time does not drift."""
+    loop = asyncio.get_running_loop()
+    step = max(1, int(rate / 20))
+    start = loop.time()
+    for offset in range(0, len(data), step):
+        due = start + offset / rate - loop.time()
+        if due > 0:
+            await asyncio.sleep(due)
+        result = write(data[offset : offset + step])
+        if asyncio.iscoroutine(result):
+            await result
+    remaining = start + len(data) / rate - loop.time()
+    if remaining > 0:
+        await asyncio.sleep(remaining)
+
+
+def split_points(size: int, rng: random.Random) -> list[int]:
+    """Random cut points inside ``size`` bytes (one cut per 16 bytes on average)."""
+    if size < 2:
+        return []
+    count = max(1, size // 16)
+    return sorted(rng.sample(range(1, size), min(count, size - 1)))
+
+
+@dataclass
+class Chaos:
+    """``fake.chaos(rate, faults, seed)``: with probability ``rate``, a request answered by
+    default gets a random fault instead. Seeded, so a failing run can be replayed."""
+
+    rate: float
+    faults: tuple[str, ...]
+    seed: int
+    routes: tuple[str, ...]
+    rng: random.Random = field(init=False)
+    injected: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def describe(self) -> str:
+        return (
+            f"chaos rate={self.rate:g} seed={self.seed} faults={','.join(self.faults)} "
+            f"injected={self.injected}"
+        )
+
+    def pick(self, route: str) -> tuple[Fail | None, Fault | None, float, str] | None:
+        """None, or (a failing action, a fault, a delay, a note) for this request."""
+        if route not in self.routes or self.rng.random() >= self.rate:
+            return None
+        kind = self.rng.choice(self.faults)
+        self.injected += 1
+        note = f"chaos: {kind} (seed={self.seed})"
+        if kind == "delay":
+            return None, None, CHAOS_DELAY_SECONDS, note
+        if kind.isdigit():
+            status = int(kind)
+            retry = 1.0 if status in (429, 503) else None
+            return Fail(status, f"chaos: HTTP {status}", retry), None, 0.0, note
+        if kind == "truncate":
+            return None, Fault("truncate", after_bytes=self.rng.randint(1, 48)), 0.0, note
+        if kind == "slow_body":
+            return None, Fault("slow_body", bytes_per_second=2000.0), 0.0, note
+        return None, Fault(kind), 0.0, note  # type: ignore[arg-type]
+
+
+def check_chaos_faults(faults: Sequence[str] | None) -> tuple[str, ...]:
+    if faults is None:
+        return CHAOS_FAULTS
+    chosen = tuple(faults)
+    unknown = [f for f in chosen if f not in CHAOS_CHOICES]
+    if unknown or not chosen:
+        raise ValueError(
+            f"chaos faults must be a non-empty list from {', '.join(CHAOS_CHOICES)}; "
+            f"got {list(chosen)!r}"
+        )
+    return chosen
