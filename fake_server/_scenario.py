@@ -70,13 +70,22 @@ def _model_kwargs(spec: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in spec.items() if k != "id"}
 
 
-_ACTIONS: dict[str, str] = {
+#: Each action, and the key of its settings passed as the method's first argument.
+_ACTIONS: dict[str, str | None] = {
     "reply": "content",
     "stream": "chunks",
     "fail": "status",
     "respond": "json",
     "raw": "body",
+    "hang": None,
+    "drop": None,
+    "reset_connection": None,
+    "garbage": "size",
+    "malformed": None,
+    "truncate": "after_bytes",
+    "slow_body": "bytes_per_second",
 }
+_WITH_DELAY = ("reply", "stream", "fail", "respond", "raw")
 
 
 _RULE_PATH = re.compile(r"\$\.rules\[(\d+)\]")
@@ -94,11 +103,11 @@ def _action_problem(data: Mapping[str, Any], path: str) -> str | None:
     if not isinstance(rule, Mapping) or set(rule) - set(known):
         return None  # the schema's message names the unknown key: keep it
     actions = [k for k in _ACTIONS if k in rule]
-    if len(actions) == 1:
+    if len(actions) == 1 or (not actions and "delay" in rule):
         return None
     choices = ", ".join(_ACTIONS)
     if not actions:
-        return f"a rule needs one action, one of {choices}; this one has none"
+        return f"a rule needs one action, one of {choices} (or only a delay); this one has none"
     return (
         f"a rule takes exactly one action ({choices}); this one has {len(actions)}: "
         f"{', '.join(actions)}. Split it into one rule per action."
@@ -146,6 +155,19 @@ def _apply(fake: FakeLMStudio, data: Mapping[str, Any], source: str) -> None:
         step("$.jit", lambda: fake.set_jit(data["jit"]))
     if "api_token" in data:
         step("$.api_token", lambda: fake.require_api_token(data["api_token"]))
+    if "while_loading" in data:
+        step("$.while_loading", lambda: fake.set_while_loading(data["while_loading"]))
+    if "chaos" in data:
+        chaos = data["chaos"]
+        step(
+            "$.chaos",
+            lambda: fake.chaos(
+                chaos["rate"],
+                chaos.get("faults"),
+                seed=chaos.get("seed", 0),
+                routes=chaos.get("routes", ("chat", "completions", "embeddings", "models")),
+            ),
+        )
     if data.get("clear_models"):
         fake.clear_models()
     for i, spec in enumerate(data.get("models", ())):
@@ -163,11 +185,18 @@ def _add_rule(fake: FakeLMStudio, rule: Mapping[str, Any], origin: str) -> None:
     when = rule.get("when")
     if when:
         script = script.when(**when)
-    (key,) = [k for k in _ACTIONS if k in rule]
-    params = dict(rule[key])
-    first = params.pop(_ACTIONS[key], None)
-    method = getattr(script, key)
-    args = [] if first is None and key == "reply" else [first]
-    added = method(*args, times=rule.get("times"), **params)
+    keys = [k for k in _ACTIONS if k in rule]
+    if not keys:  # only a delay: the default answer, late
+        added = script.delay(rule["delay"], times=rule.get("times"))
+    else:
+        (key,) = keys
+        params = dict(rule[key])
+        name = _ACTIONS[key]
+        args = [params.pop(name)] if name is not None and name in params else []
+        if key in _WITH_DELAY and "delay" in rule:
+            params["delay"] = rule["delay"]
+        elif "delay" in rule:
+            raise ScriptError(f"delay goes with reply, stream, fail, respond or raw, not {key}")
+        added = getattr(script, key)(*args, times=rule.get("times"), **params)
     # Reports (check(), the journal) point at the scenario, not at the code that loaded it.
     added.origin = origin

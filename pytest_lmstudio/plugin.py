@@ -264,6 +264,9 @@ def describe_journal(fake: FakeLMStudio) -> str:
     """What the fake received and which rules were never used: the failure report section."""
     requests = fake.requests
     lines = [f"{fake.url} profile={fake.profile} seed={fake.seed}"]
+    chaos = fake.chaos_report()
+    if chaos:
+        lines.append(f"{chaos} (replay: fake.chaos(..., seed=<this seed>))")
     if requests:
         lines.append(f"requests received ({len(requests)}):")
         lines += [f"  {entry.summary()}" for entry in requests[-50:]]
