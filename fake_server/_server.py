@@ -307,6 +307,19 @@ class FakeLMStudio:
         where = self.url if self._bound_port is not None and not self._closed else "not serving"
         return f"<FakeLMStudio {where} profile={self._state.profile.name} seed={self._state.seed}>"
 
+    def open_connections(self) -> int:
+        """How many client connections are open now (0 once every client has closed its own:
+        how tests check that a client leaves nothing behind)."""
+        loop, runner = self._loop, self._runner
+        if loop is None or runner is None or loop.is_closed() or runner.server is None:
+            return 0
+        server = runner.server
+
+        async def count() -> int:
+            return len(server.connections)
+
+        return asyncio.run_coroutine_threadsafe(count(), loop).result(timeout=5)
+
     # -- addresses ------------------------------------------------------------------------
     @property
     def port(self) -> int:

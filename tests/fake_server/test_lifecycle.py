@@ -131,3 +131,16 @@ def test_localhost_binds_one_loopback_address() -> None:
     with FakeLMStudio(host="localhost") as fake:
         assert fake.url.startswith("http://127.0.0.1:")
         assert httpx.get(f"{fake.url}/lmstudio-greeting").status_code == 200
+
+
+def test_open_connections_counts_client_connections() -> None:
+    with FakeLMStudio() as fake:
+        assert fake.open_connections() == 0
+        client = httpx.Client(base_url=fake.url)
+        client.get("/v1/models")
+        assert fake.open_connections() == 1
+        client.close()
+        deadline = time.monotonic() + 5
+        while fake.open_connections() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert fake.open_connections() == 0
