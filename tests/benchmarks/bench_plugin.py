@@ -1,0 +1,439 @@
+"""The pytest plugin's own costs: start-up, the per-test reset, and a whole test against respx
+and pytest-httpserver.
+
+Three measurements, in one run:
+
+* ``startup``: wall time of ``pytest --co -q`` on one trivial test in a temporary project, with
+  the installed plugin (loaded by its entry point) and with ``-p no:lmstudio``, run alternately
+  (``--startup-runs`` times each); the medians and their difference. Every installed plugin
+  loads, as in a real suite. A second pair does the same with auto-loading off, the plugin
+  alone (``-p pytest_lmstudio.plugin``) against nothing: less noise around the same figure.
+  Target (issue 4): at most 20 ms more.
+* ``reset``: ``fake.reset()`` on a started ``FakeLMStudio``, timed one call at a time, on a clean
+  fake and after a test's worth of scripting (one rule, one model). Target: at most 50 us.
+* ``per-test``: 300 generated tests that script one chat answer and make one call, written three
+  ways, each run as its own pytest subprocess with only its plugin loaded:
+    - ``lmstudio``: ``lmstudio_fake.chat.reply(...)`` and ``lmstudio_sync_provider.complete()``;
+    - ``respx``: ``respx_mock.post(url).respond(json=...)`` and an ``httpx.Client.post`` whose
+      JSON is parsed (one client for the module);
+    - ``httpserver``: ``httpserver.expect_request(...).respond_with_json(...)`` and the same
+      ``httpx.Client.post``.
+  A small plugin in each run records the time from the end of the first test to the end of the
+  last, so interpreter start-up, collection and one-off session set-up (a server started by the
+  first test) are left out; the figure is that time / 299. The three run alternately
+  (``--rounds`` times each) and the medians are compared. Targets: at most 1.2x respx and at
+  most 0.7x pytest-httpserver.
+
+    .venv/bin/python tests/benchmarks/bench_plugin.py [--startup-runs N] [--reset-iterations N]
+        [--tests N] [--rounds R] [--only startup,reset,per-test] [--json out.json]
+
+Progress goes to stderr, the table to stdout. Exit status: 0 when every target measured is met,
+1 when one is missed, 2 when a run failed (a pytest run that did not pass, a missing plugin).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+STARTUP_TARGET_MS = 20.0
+RESET_TARGET_US = 50.0
+RESPX_TARGET_RATIO = 1.2
+HTTPSERVER_TARGET_RATIO = 0.7
+RUN_TIMEOUT_SECONDS = 300
+BUSY_LOAD = 0.5  # load average per core above which the machine is not quiet
+
+MODEL = "qwen/qwen3-8b"
+REPLY = "Paris."
+CHAT_PATH = "/v1/chat/completions"
+#: The answer respx and pytest-httpserver send: a chat completion as LM Studio writes it.
+ANSWER: dict[str, Any] = {
+    "id": "chatcmpl-benchmark",
+    "object": "chat.completion",
+    "created": 1_700_000_000,
+    "model": MODEL,
+    "choices": [
+        {
+            "index": 0,
+            "logprobs": None,
+            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": REPLY},
+        }
+    ],
+    "usage": {"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6},
+    "stats": {},
+    "system_fingerprint": MODEL,
+}
+
+#: What the respx and pytest-httpserver tests post.
+BODY: dict[str, Any] = {
+    "model": MODEL,
+    "messages": [{"role": "user", "content": "Capital of France?"}],
+}
+
+TIMER_PLUGIN = '''
+"""From the end of the first test to the end of the last, written to $BENCH_TIMER_OUT: the
+first test also pays for one-off session set-up (a server started on first use), so it is
+left out."""
+import json
+import os
+import time
+
+_ends = []
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    _ends.append(time.perf_counter())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    with open(os.environ["BENCH_TIMER_OUT"], "w") as out:
+        data = {"seconds": _ends[-1] - _ends[0], "tests": len(_ends), "exit": int(exitstatus)}
+        json.dump(data, out)
+'''
+
+PROLOGUES = {
+    "lmstudio": f"""
+        from pytest_lmstudio import CompletionRequest, Message
+
+        REQUEST = CompletionRequest(model={MODEL!r}, messages=[Message.user("Capital of France?")])
+    """,
+    "respx": f"""
+        import httpx
+
+        URL = "http://lmstudio.test{CHAT_PATH}"
+        ANSWER = {ANSWER!r}
+        BODY = {BODY!r}
+        CLIENT = httpx.Client()
+    """,
+    "httpserver": f"""
+        import httpx
+
+        ANSWER = {ANSWER!r}
+        BODY = {BODY!r}
+        CLIENT = httpx.Client()
+    """,
+}
+BODIES = {
+    "lmstudio": f"""
+        def test_{{n}}(lmstudio_fake, lmstudio_sync_provider):
+            lmstudio_fake.chat.reply({REPLY!r})
+            assert lmstudio_sync_provider.complete(REQUEST).content == {REPLY!r}
+    """,
+    "respx": f"""
+        def test_{{n}}(respx_mock):
+            respx_mock.post(URL).respond(json=ANSWER)
+            response = CLIENT.post(URL, json=BODY)
+            assert response.json()["choices"][0]["message"]["content"] == {REPLY!r}
+    """,
+    "httpserver": f"""
+        def test_{{n}}(httpserver):
+            httpserver.expect_request({CHAT_PATH!r}, method="POST").respond_with_json(ANSWER)
+            response = CLIENT.post(httpserver.url_for({CHAT_PATH!r}), json=BODY)
+            assert response.json()["choices"][0]["message"]["content"] == {REPLY!r}
+    """,
+}
+PLUGINS = {
+    "lmstudio": "pytest_lmstudio.plugin",
+    "respx": "respx.plugin",
+    "httpserver": "pytest_httpserver.pytest_plugin",
+}
+
+
+@dataclass
+class Results:
+    machine: dict[str, Any] = field(default_factory=dict)
+    startup: dict[str, Any] = field(default_factory=dict)
+    reset: dict[str, Any] = field(default_factory=dict)
+    per_test: dict[str, Any] = field(default_factory=dict)
+    missed: list[str] = field(default_factory=list)
+
+
+def progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def pytest_env(*, autoload: bool) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_", "LMSTUDIO_")) and name != "PYTHONPATH"
+    }
+    if not autoload:
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    return env
+
+
+def timed_run(args: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return elapsed
+
+
+# -- start-up --------------------------------------------------------------------------------
+def measure_startup(runs: int, work: Path) -> dict[str, Any]:
+    project = work / "startup"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (project / "test_trivial.py").write_text("def test_trivial():\n    pass\n", encoding="utf-8")
+    pytest = [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"]
+    pairs: dict[str, tuple[list[str], list[str], dict[str, str]]] = {
+        "all plugins": (pytest, [*pytest, "-p", "no:lmstudio"], pytest_env(autoload=True)),
+        "plugin alone": (
+            [*pytest, "-p", "pytest_lmstudio.plugin"],
+            pytest,
+            pytest_env(autoload=False),
+        ),
+    }
+    out: dict[str, Any] = {}
+    for name, (with_plugin, without, env) in pairs.items():
+        timed_run(with_plugin, project, env)  # warm the file cache and the bytecode
+        timed_run(without, project, env)
+        times: dict[str, list[float]] = {"with": [], "without": []}
+        for i in range(runs):
+            # Alternate which goes first so that a slow moment does not favour one side.
+            order = [("with", with_plugin), ("without", without)]
+            for label, args in order if i % 2 == 0 else order[::-1]:
+                times[label].append(timed_run(args, project, env))
+        with_ms = statistics.median(times["with"]) * 1000
+        without_ms = statistics.median(times["without"]) * 1000
+        out[name] = {
+            "runs": runs,
+            "with_ms": with_ms,
+            "without_ms": without_ms,
+            "difference_ms": with_ms - without_ms,
+            "with_all_ms": [t * 1000 for t in times["with"]],
+            "without_all_ms": [t * 1000 for t in times["without"]],
+        }
+        progress(f"startup {name}: {with_ms:.0f} ms with, {without_ms:.0f} ms without")
+    return out
+
+
+# -- reset -----------------------------------------------------------------------------------
+def measure_reset(iterations: int) -> dict[str, Any]:
+    from fake_server import FakeLMStudio
+
+    def timed(fake: FakeLMStudio, before: Callable[[], object] | None) -> list[float]:
+        samples = []
+        clock = time.perf_counter_ns
+        for _ in range(iterations):
+            if before is not None:
+                before()
+            started = clock()
+            fake.reset()
+            samples.append((clock() - started) / 1000)
+        return samples
+
+    out: dict[str, Any] = {}
+    with FakeLMStudio() as fake:
+        timed(fake, None)  # warm-up
+
+        def script() -> None:
+            fake.chat.reply(REPLY, times=1)
+            fake.add_model("acme/tiny-1b")
+
+        for name, before in (("clean", None), ("after scripting", script)):
+            samples = timed(fake, before)
+            out[name] = {
+                "iterations": iterations,
+                "median_us": statistics.median(samples),
+                "mean_us": statistics.fmean(samples),
+                "p95_us": sorted(samples)[int(len(samples) * 0.95)],
+            }
+            progress(f"reset {name}: median {out[name]['median_us']:.1f} us")
+    return out
+
+
+# -- per test --------------------------------------------------------------------------------
+def write_suite(work: Path, kind: str, tests: int) -> Path:
+    project = work / f"suite-{kind}"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (project / "bench_timer.py").write_text(TIMER_PLUGIN, encoding="utf-8")
+    body = textwrap.dedent(BODIES[kind])
+    source = textwrap.dedent(PROLOGUES[kind]) + "".join(
+        "\n\n" + body.format(n=n) for n in range(tests)
+    )
+    (project / f"test_{kind}.py").write_text(source, encoding="utf-8")
+    return project
+
+
+def run_suite(project: Path, kind: str, tests: int) -> tuple[float, float]:
+    """(seconds per test after the first, wall seconds of the whole run)."""
+    out = project / "timer.json"
+    env = {**pytest_env(autoload=False), "BENCH_TIMER_OUT": str(out)}
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    args += ["-p", PLUGINS[kind], "-p", "bench_timer"]
+    wall = timed_run(args, project, env)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    if data["exit"] != 0 or data["tests"] != tests:
+        raise RuntimeError(f"the {kind} suite did not pass (exit {data['exit']})")
+    return data["seconds"] / (tests - 1), wall
+
+
+def measure_per_test(tests: int, rounds: int, work: Path) -> dict[str, Any]:
+    kinds = list(BODIES)
+    projects = {kind: write_suite(work, kind, tests) for kind in kinds}
+    for kind in kinds:
+        run_suite(projects[kind], kind, tests)  # warm-up (and a check that the suite passes)
+    per_test: dict[str, list[float]] = {kind: [] for kind in kinds}
+    walls: dict[str, list[float]] = {kind: [] for kind in kinds}
+    for i in range(rounds):
+        order = kinds[i % len(kinds) :] + kinds[: i % len(kinds)]
+        for kind in order:
+            seconds, wall = run_suite(projects[kind], kind, tests)
+            per_test[kind].append(seconds)
+            walls[kind].append(wall)
+            progress(f"per-test {kind} round {i + 1}: {seconds * 1000:.3f} ms/test")
+    out: dict[str, Any] = {
+        kind: {
+            "tests": tests,
+            "rounds": rounds,
+            "median_ms_per_test": statistics.median(per_test[kind]) * 1000,
+            "all_ms_per_test": [s * 1000 for s in per_test[kind]],
+            "median_wall_s": statistics.median(walls[kind]),
+        }
+        for kind in kinds
+    }
+    ours = out["lmstudio"]["median_ms_per_test"]
+    out["ratio_to_respx"] = ours / out["respx"]["median_ms_per_test"]
+    out["ratio_to_httpserver"] = ours / out["httpserver"]["median_ms_per_test"]
+    return out
+
+
+# -- report ----------------------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report(results: Results) -> None:
+    rows: list[tuple[str, str, str, str]] = []
+    for name, data in results.startup.items():
+        ok = data["difference_ms"] <= STARTUP_TARGET_MS
+        rows.append(
+            (
+                f"start-up, {name} (median of {data['runs']})",
+                f"{data['with_ms']:.1f} ms with, {data['without_ms']:.1f} ms without: "
+                f"{data['difference_ms']:+.1f} ms",
+                f"<= {STARTUP_TARGET_MS:g} ms",
+                verdict(ok),
+            )
+        )
+        if not ok:
+            results.missed.append(f"startup {name}")
+    for name, data in results.reset.items():
+        ok = data["median_us"] <= RESET_TARGET_US
+        rows.append(
+            (
+                f"reset(), {name} (median of {data['iterations']})",
+                f"{data['median_us']:.1f} us "
+                f"(mean {data['mean_us']:.1f}, p95 {data['p95_us']:.1f})",
+                f"<= {RESET_TARGET_US:g} us",
+                verdict(ok),
+            )
+        )
+        if not ok:
+            results.missed.append(f"reset {name}")
+    if results.per_test:
+        data = results.per_test
+        for kind in BODIES:
+            entry = data[kind]
+            rows.append(
+                (
+                    f"per test, {kind} ({entry['tests']} tests, median of {entry['rounds']})",
+                    f"{entry['median_ms_per_test']:.3f} ms "
+                    f"(run {entry['median_wall_s']:.2f} s wall)",
+                    "",
+                    "",
+                )
+            )
+        for name, key, target in (
+            ("lmstudio / respx", "ratio_to_respx", RESPX_TARGET_RATIO),
+            ("lmstudio / httpserver", "ratio_to_httpserver", HTTPSERVER_TARGET_RATIO),
+        ):
+            ok = data[key] <= target
+            rows.append((name, f"{data[key]:.2f}x", f"<= {target:g}x", verdict(ok)))
+            if not ok:
+                results.missed.append(name)
+    headers = ("measure", "result", "target", "")
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(4)]
+    for row in [headers, tuple("-" * w for w in widths), *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    machine = results.machine
+    print(
+        f"\npython {machine['python']}, pytest {machine['pytest']}, {machine['cpus']} CPUs, "
+        f"load average {machine['load_before']:.2f} before and {machine['load_after']:.2f} after"
+    )
+    if max(machine["load_before"], machine["load_after"]) > BUSY_LOAD * machine["cpus"]:
+        print("note: the machine was busy during the run; rerun on a quiet machine.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--startup-runs", type=int, default=21, metavar="N")
+    parser.add_argument("--reset-iterations", type=int, default=20_000, metavar="N")
+    parser.add_argument("--tests", type=int, default=300, metavar="N")
+    parser.add_argument("--rounds", type=int, default=3, metavar="R")
+    parser.add_argument("--only", default="startup,reset,per-test", metavar="LIST")
+    parser.add_argument("--json", type=Path, metavar="FILE")
+    args = parser.parse_args(argv)
+    chosen = {part.strip() for part in args.only.split(",") if part.strip()}
+    unknown = chosen - {"startup", "reset", "per-test"}
+    counts = (args.startup_runs, args.reset_iterations, args.tests - 1, args.rounds)
+    if unknown or min(counts) < 1:
+        parser.error(f"bad arguments: {', '.join(sorted(unknown)) or 'counts too small'}")
+
+    import pytest
+
+    results = Results(
+        machine={
+            "python": sys.version.split()[0],
+            "pytest": pytest.__version__,
+            "cpus": os.cpu_count() or 1,
+            "load_before": os.getloadavg()[0],
+        }
+    )
+    work = Path(tempfile.mkdtemp(prefix="bench-plugin-"))
+    try:
+        if "startup" in chosen:
+            results.startup = measure_startup(args.startup_runs, work)
+        if "reset" in chosen:
+            results.reset = measure_reset(args.reset_iterations)
+        if "per-test" in chosen:
+            results.per_test = measure_per_test(args.tests, args.rounds, work)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    results.machine["load_after"] = os.getloadavg()[0]
+    report(results)
+    if args.json is not None:
+        args.json.write_text(json.dumps(asdict(results), indent=2) + "\n", encoding="utf-8")
+    return 1 if results.missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
