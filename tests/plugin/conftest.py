@@ -22,8 +22,6 @@ import fake_server  # noqa: F401
 import pytest_lmstudio.plugin
 import pytest_lmstudio.provider  # noqa: F401
 
-pytest_plugins = ["pytester"]
-
 PLUGIN_ARGS = ("-p", "pytest_lmstudio.plugin", "-p", "no:cacheprovider")
 ASYNCIO_PLUGIN = ("-p", "pytest_asyncio.plugin")
 ANYIO_PLUGIN = ("-p", "anyio.pytest_plugin")

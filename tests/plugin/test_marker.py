@@ -57,7 +57,7 @@ def test_marker_scenario_is_relative_to_the_test_file_then_the_rootdir(project: 
     project.write("tests/unit/scenarios/here.json", SCENARIO)
     project.write("data/at-root.toml", 'seed = 6\n[[models]]\nid = "acme/root-model"\n')
     project.write(
-        "tests/unit/test_scenarios.py",
+        "tests/unit/test_marker_scenario_paths.py",
         PRELUDE
         + """
 from pathlib import Path
