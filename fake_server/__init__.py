@@ -13,13 +13,14 @@ from ._catalog import Model
 from ._errors import FakeCheckError, FakeServerError, ScenarioError, ScriptError
 from ._journal import RecordedRequest
 from ._script import RouteScript, Rule
-from ._server import FakeLMStudio
+from ._server import NOT_GIVEN, FakeLMStudio
 
 __all__ = [
     "FakeCheckError",
     "FakeLMStudio",
     "FakeServerError",
     "Model",
+    "NOT_GIVEN",
     "RecordedRequest",
     "RouteScript",
     "Rule",

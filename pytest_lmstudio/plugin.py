@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from pytest_lmstudio.provider import LMStudioProvider, SyncLMStudioProvider
 
 PROFILES = ("lmstudio", "openai")
+TRUTHY = ("true", "1", "yes", "on")
+FALSY = ("false", "0", "no", "off")
 MARKER_KEYWORDS = ("models", "scenario", "seed", "profile", "strict")
 FIXTURES_USING_THE_FAKE = frozenset(
     {
@@ -45,9 +47,10 @@ LIVE_MARKER_HELP = (
 class Settings:
     """The plugin's options, resolved once: command line, then ini file, then default."""
 
-    seed: int = 0
-    profile: str = "lmstudio"
+    seed: int | None = None  # None: not given (the scenario's, else 0)
+    profile: str | None = None  # None: not given (the scenario's, else lmstudio)
     scenario: Path | None = None
+    scenario_source: str = ""
     strict: bool = True
     live: str | None = None  # None: off; "auto": discover(); else a URL
 
@@ -63,12 +66,13 @@ class _Session:
 
     def session_fake(self) -> FakeLMStudio:
         if self.fake is None:
-            from fake_server import FakeLMStudio
+            from fake_server import NOT_GIVEN, FakeLMStudio
 
+            settings = self.settings
             self.fake = FakeLMStudio(
-                seed=self.settings.seed,
-                profile=self.settings.profile,
-                scenario=self.settings.scenario,
+                seed=NOT_GIVEN if settings.seed is None else settings.seed,
+                profile=NOT_GIVEN if settings.profile is None else settings.profile,
+                scenario=settings.scenario,
             ).start()
         return self.fake
 
@@ -135,7 +139,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "lmstudio_scenario", "scenario file for every test (relative to rootdir)", default=""
     )
-    parser.addini("lmstudio_strict", "check the fake after each test", type="bool", default=True)
+    parser.addini(
+        "lmstudio_strict", "check the fake after each test: true or false", default="true"
+    )
     parser.addini("lmstudio_live", "auto or a URL: run lmstudio_live tests for real", default="")
 
 
@@ -175,10 +181,15 @@ def resolve_settings(config: pytest.Config) -> Settings:
         path = (base / scenario).resolve()
         if not path.is_file():
             raise pytest.UsageError(f"{source}: no scenario file at {path}")
-        settings = Settings(**{**vars(settings), "scenario": path})
+        settings = Settings(**{**vars(settings), "scenario": path, "scenario_source": source})
     strict = config.getoption("lmstudio_strict")
     if strict is None:
-        strict = config.getini("lmstudio_strict")
+        raw = str(config.getini("lmstudio_strict")).strip().lower()
+        if raw not in TRUTHY + FALSY:
+            raise pytest.UsageError(
+                f"ini option lmstudio_strict must be true or false, got {raw!r}"
+            )
+        strict = raw in TRUTHY
     settings = Settings(**{**vars(settings), "strict": bool(strict)})
     live, source = _choose(config, "lmstudio_live")
     if live is not None:
@@ -197,18 +208,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", LIVE_MARKER_HELP)
     settings = resolve_settings(config)
     if settings.scenario is not None:
-        _check_scenario_file(settings.scenario)
+        _check_scenario_file(settings.scenario, settings.scenario_source)
     config.stash[SESSION_KEY] = _Session(settings)
 
 
-def _check_scenario_file(path: Path) -> None:
+def _check_scenario_file(path: Path, source: str) -> None:
     from fake_server import ScenarioError
     from fake_server._scenario import read_scenario, validate_scenario
 
     try:
         validate_scenario(read_scenario(path), str(path))
     except ScenarioError as exc:
-        raise pytest.UsageError(f"--lmstudio-scenario: {exc}") from None
+        raise pytest.UsageError(f"{source}: {exc}") from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -333,14 +344,15 @@ def lmstudio_fake(request: pytest.FixtureRequest) -> FakeLMStudio:
     options = _marker_kwargs(request)
     strict = session.settings.strict
     try:
+        # The scenario first: the marker's own keywords win over what it sets.
+        if options.get("scenario") is not None:
+            fake.load_scenario(_test_relative(request, options["scenario"]))
+        if "models" in options:
+            _apply_models(fake, options["models"])
         if "seed" in options:
             fake.set_seed(options["seed"])
         if "profile" in options:
             fake.set_profile(options["profile"])
-        if "models" in options:
-            _apply_models(fake, options["models"])
-        if options.get("scenario") is not None:
-            fake.load_scenario(_test_relative(request, options["scenario"]))
         if options.get("strict") is not None:
             strict = bool(options["strict"])
     except (ValueError, TypeError) as exc:
@@ -441,7 +453,9 @@ def lmstudio_env(
     for code that builds ``LMStudioProvider()`` from its environment and for subprocesses."""
     env = {"LMSTUDIO_ENDPOINT": lmstudio_fake_url}
     fake = request.node.stash.get(FAKE_KEY, None)
-    if fake is not None and fake.api_token:
+    if fake is None:  # live mode: the environment's own token, if any, is the one to use
+        pass
+    elif fake.api_token:
         env["LMSTUDIO_API_TOKEN"] = fake.api_token
     else:
         monkeypatch.delenv("LMSTUDIO_API_TOKEN", raising=False)
