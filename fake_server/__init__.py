@@ -16,11 +16,11 @@ from ._script import RouteScript, Rule
 from ._server import NOT_GIVEN, FakeLMStudio
 
 __all__ = [
+    "NOT_GIVEN",
     "FakeCheckError",
     "FakeLMStudio",
     "FakeServerError",
     "Model",
-    "NOT_GIVEN",
     "RecordedRequest",
     "RouteScript",
     "Rule",
