@@ -1,4 +1,5 @@
-"""The README's examples are tests: every ``python`` block runs, every ``json`` block is a
+"""The README's examples are tests: every ``python`` block runs (the plugin section's run as
+a project in tests/plugin), every ``json`` block is a
 scenario the fake accepts, every ``toml`` block is a provider config file.
 
 The provider's examples are production code that finds LM Studio through the environment, so
@@ -21,8 +22,16 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
+PLUGIN_SECTION = "## Test your code with the pytest plugin"
+
+
 def blocks(language: str) -> list[str]:
-    return [body for lang, body in BLOCK.findall(README.read_text()) if lang == language]
+    """The README's blocks, except the plugin section's: those are test files, which
+    tests/plugin/test_readme_examples.py runs with the plugin."""
+    text = README.read_text()
+    before, _, rest = text.partition(PLUGIN_SECTION)
+    after = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
+    return [body for lang, body in BLOCK.findall(before + after) if lang == language]
 
 
 @pytest.fixture(scope="module")
