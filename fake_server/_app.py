@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from multidict import CIMultiDict
 
-from ._catalog import DEFAULT_JIT_TTL_SECONDS, Model, Purpose
+from ._catalog import Model, Purpose
 from ._content import (
     ContentSource,
     count_tokens,
@@ -35,8 +35,10 @@ from ._faults import (
     Handled,
     cut,
     deliver_body,
+    fault_rng,
     paced_write,
     replace_answer,
+    settle,
     split_points,
 )
 from ._journal import RecordedRequest
@@ -132,8 +134,8 @@ class FakeApp:
 
     def __init__(self, server: FakeLMStudio) -> None:
         self.server = server
-        self._loads: dict[str, asyncio.Event] = {}
-        self._load_ends: dict[str, float] = {}
+        self._loads: dict[int, asyncio.Event] = {}
+        self._load_ends: dict[int, float] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._release: asyncio.Event | None = None
 
@@ -362,13 +364,13 @@ class FakeApp:
             created = int(state.clock())
             if route == "chat":
                 response = await self._chat(
-                    request, body, model, state, native, action, src, created, fault
+                    request, body, model, state, native, action, src, created, fault, entry
                 )
             else:
                 response = await self._completions(
-                    request, body, model, state, native, action, src, created, fault
+                    request, body, model, state, native, action, src, created, fault, entry
                 )
-        return await self._finish(request, response, fault)
+        return await self._finish(request, entry, response, fault)
 
     async def _prepare(
         self, request: web.Request, entry: RecordedRequest, route: RouteName, rule: Rule | None
@@ -385,23 +387,27 @@ class FakeApp:
         if delay:
             await asyncio.sleep(delay)
         if fault is not None and fault.kind in CONNECTION_FAULTS:
-            seed = self.server._state.seed
-            rng = random.Random(f"{seed}:{entry.time}:{fault.kind}")
-            await replace_answer(request, fault, rng, self.wait_released)
+            rng = fault_rng(self.server._state.seed, fault.kind, request.path, entry.body)
+            await replace_answer(request, entry, fault, rng, self.wait_released)
         return action, fault
 
     async def _finish(
-        self, request: web.Request, response: web.StreamResponse, fault: Fault | None
+        self,
+        request: web.Request,
+        entry: RecordedRequest,
+        response: web.StreamResponse,
+        fault: Fault | None,
     ) -> web.StreamResponse:
         """Deliver a whole answer badly when a body fault asks for it."""
         if fault is None or response.prepared:
             return response
         if fault.kind == "malformed":
+            settle(entry, 200, "malformed: 200 with a body that is not JSON")
             return web.Response(
                 status=200, body=MALFORMED_BODY, headers={"Content-Type": JSON_TYPE}
             )
         if fault.kind in ("truncate", "slow_body") and isinstance(response, web.Response):
-            await deliver_body(request, response, fault)
+            await deliver_body(request, entry, response, fault)
         return response
 
     def _check_request(self, route: RouteName, body: Any, state: _State) -> None:
@@ -480,47 +486,55 @@ class FakeApp:
 
     async def _jit_load(self, model: Model, state: _State, ttl: Any) -> None:
         """JIT: the request blocks while the model loads; concurrent requests share the load."""
+        event = self._start_load(model, state, ttl)
+        if event is not None:
+            await event.wait()
+
+    def _start_load(self, model: Model, state: _State, ttl: Any) -> asyncio.Event | None:
+        """Start loading ``model`` unless it is loaded or loading; the event is set when the
+        load ends. The load is a task of its own: as in LM Studio, it goes on when the request
+        that started it goes away (a client timeout), so a retry finds it further along."""
+        loop = asyncio.get_running_loop()
+        key = id(model)  # per model object: a reset() catalog's model is another model
         with self.server._lock:
             if model.loaded:
-                return
-            event = self._loads.get(model.id)
-            owner = event is None
-            if owner:
-                event = self._loads[model.id] = asyncio.Event()
+                return None
+            event = self._loads.get(key)
+            if event is None:
+                event = self._loads[key] = asyncio.Event()
                 model.loading = True
-        assert event is not None
-        if not owner:
-            await event.wait()
-            return
+                self._load_ends[key] = loop.time() + model.load_seconds
+                task = loop.create_task(self._load(model, state, ttl, event, key))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+        return event
+
+    async def _load(
+        self, model: Model, state: _State, ttl: Any, event: asyncio.Event, key: int
+    ) -> None:
         try:
             if model.load_seconds > 0:
                 await asyncio.sleep(model.load_seconds)
             with self.server._lock:
                 model.mark_loaded(jit=True)
                 if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) and ttl > 0:
-                    model.ttl = float(ttl)  # the request's ttl applies when it loads the model
-                elif model.ttl is None:
-                    model.ttl = DEFAULT_JIT_TTL_SECONDS
+                    model.load_ttl = float(ttl)  # the request's ttl applies to this load
                 model.last_used = state.clock()
                 state.catalog.evict_jit_models(keep=model)
         finally:
             with self.server._lock:
                 model.loading = False
-                self._loads.pop(model.id, None)
-                self._load_ends.pop(model.id, None)
+                self._loads.pop(key, None)
+                self._load_ends.pop(key, None)
             event.set()
 
     def _answer_503_while_loading(self, model: Model, state: _State, ttl: Any) -> None:
         """``while_loading="503"``: start the load in the background and answer 503 with
         ``Retry-After`` (the seconds left) instead of holding the request."""
         loop = asyncio.get_running_loop()
+        self._start_load(model, state, ttl)
         with self.server._lock:
-            if model.id not in self._load_ends:
-                self._load_ends[model.id] = loop.time() + model.load_seconds
-                task = loop.create_task(self._jit_load(model, state, ttl))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-            left = max(self._load_ends.get(model.id, loop.time()) - loop.time(), 0.0)
+            left = max(self._load_ends.get(id(model), loop.time()) - loop.time(), 0.0)
         raise ApiAnswer(
             503,
             error_object(
@@ -556,7 +570,8 @@ class FakeApp:
         action: Action | None,
         src: ContentSource,
         created: int,
-        fault: Fault | None = None,
+        fault: Fault | None,
+        entry: RecordedRequest,
     ) -> web.StreamResponse:
         message, finish, pieces = self._chat_answer(body, action, src)
         usage = self._usage(action, prompt_tokens_for_chat(body), message, pieces)
@@ -576,6 +591,7 @@ class FakeApp:
                 usage,
                 stream,
                 fault,
+                entry,
             )
         document = state.profile.chat_completion(
             completion_id=completion_id,
@@ -651,7 +667,8 @@ class FakeApp:
         pieces: list[str],
         usage: dict[str, int],
         stream: Stream | None,
-        fault: Fault | None = None,
+        fault: Fault | None,
+        entry: RecordedRequest,
     ) -> web.StreamResponse:
         profile = state.profile
         prefix = profile.chunk_prefix(completion_id, created, model.id)
@@ -663,11 +680,14 @@ class FakeApp:
         content_frames = len(frames) - (2 if include_usage else 1)
         if state.validate:
             check_frames(frames, "chat")
-        return await self._send_sse(request, frames, content_frames, stream, fault, state.seed)
+        return await self._send_sse(
+            request, entry, frames, content_frames, stream, fault, state.seed
+        )
 
     async def _send_sse(
         self,
         request: web.Request,
+        entry: RecordedRequest,
         frames: list[str],
         timed_frames: int,
         stream: Stream | None,
@@ -695,24 +715,35 @@ class FakeApp:
             },
         )
         await response.prepare(request)
+        entry.status = response.status  # sent: a test reading the journal at [DONE] sees it
         plan = stream or Stream(chunks=())
         rng = random.Random(plan.split_seed if plan.split_seed is not None else seed)
-        wire = _SseWire(request, response, fault, rng if plan.split_seed is not None else None)
+        split = rng if plan.split_seed is not None else None
+        wire = _SseWire(request, entry, response, fault, split)
+        if fault is not None and fault.kind == "malformed":
+            handled = settle(entry, 200, "malformed: a stream event that is not JSON")
+            await wire.send(b"data: " + MALFORMED_BODY + b"\n\n")
+            await response.write_eof()
+            raise handled
         loop = asyncio.get_running_loop()
         start = loop.time()
         for index, frame in enumerate(frames):
             if index == plan.drop_after:
+                handled = settle(entry, 200, f"stream dropped after {index} chunks")
                 cut(request)
-                raise Handled(200, f"stream dropped after {index} chunks")
+                raise handled
             if index == plan.stall_after:
+                settle(entry, 200, f"stream stalled after {index} chunks")
                 await self.wait_released()
+                handled = settle(entry, 200, f"stream stalled after {index} chunks, released")
                 cut(request)
-                raise Handled(200, f"stream stalled after {index} chunks, released")
+                raise handled
             if index == plan.error_after:
                 error = {"error": {"message": plan.error_message}, "message": plan.error_message}
+                handled = settle(entry, 200, f"stream error event after {index} chunks")
                 await wire.send(f"event: error\ndata: {dumps(error)}\n\n".encode())
                 await response.write_eof()
-                raise Handled(200, f"stream error event after {index} chunks")
+                raise handled
             if index < timed_frames and (plan.ttft or plan.interval or plan.jitter):
                 due = start + plan.ttft + index * plan.interval
                 if plan.jitter:
@@ -739,7 +770,8 @@ class FakeApp:
         action: Action | None,
         src: ContentSource,
         created: int,
-        fault: Fault | None = None,
+        fault: Fault | None,
+        entry: RecordedRequest,
     ) -> web.StreamResponse:
         if isinstance(action, Reply):
             text = action.content or ""
@@ -767,7 +799,7 @@ class FakeApp:
             if state.validate:
                 check_frames(frames, "completions")
             plan = action if isinstance(action, Stream) else None
-            return await self._send_sse(request, frames, timed, plan, fault, state.seed)
+            return await self._send_sse(request, entry, frames, timed, plan, fault, state.seed)
         document = profile.completion(
             completion_id=completion_id,
             created=created,
@@ -830,7 +862,7 @@ class FakeApp:
                     else:
                         document = state.profile.model_list(models)
                 response = self._checked(document, response_schema("models", native), state)
-            return await self._finish(request, response, fault)
+            return await self._finish(request, entry, response, fault)
 
         return await self._run(request, answer, auth=True)
 
@@ -839,6 +871,7 @@ class FakeApp:
 
         async def answer(state: _State) -> web.StreamResponse:
             with self.server._lock:
+                state.catalog.expire(state.clock())  # idle TTL, as on every other route
                 model = state.catalog.get(model_id)
                 document = None if model is None else state.profile.native_model(model)
             if document is None:
@@ -1120,25 +1153,32 @@ class _SseWire:
     def __init__(
         self,
         request: web.Request,
+        entry: RecordedRequest,
         response: web.StreamResponse,
         fault: Fault | None,
         split: random.Random | None,
     ) -> None:
         self.request = request
+        self.entry = entry
         self.response = response
         self.fault = fault
         self.split = split
         self.sent = 0
         self.note = ""
+        if fault is not None and fault.kind == "slow_body":
+            self.note = settle(entry, 200, f"slow_body: {fault.bytes_per_second:g} bytes/s").note
 
     async def send(self, data: bytes) -> None:
         fault = self.fault
         if fault is not None and fault.kind == "truncate":
             room = fault.after_bytes - self.sent
             if room < len(data):
+                handled = settle(
+                    self.entry, 200, f"truncate: the stream cut after {fault.after_bytes} bytes"
+                )
                 await self.response.write(data[: max(room, 0)])
                 cut(self.request)
-                raise Handled(200, f"truncate: the stream cut after {fault.after_bytes} bytes")
+                raise handled
         self.sent += len(data)
         pieces = [data]
         if self.split is not None:
@@ -1147,7 +1187,6 @@ class _SseWire:
         for piece in pieces:
             if fault is not None and fault.kind == "slow_body":
                 await paced_write(self.response.write, piece, fault.bytes_per_second)
-                self.note = f"slow_body: {fault.bytes_per_second:g} bytes/s"
             else:
                 await self.response.write(piece)
             if self.split is not None:

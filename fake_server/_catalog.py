@@ -50,8 +50,10 @@ class Model:
     load_seconds: float = 0.0
     embedding_dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS
     created: int = DEFAULT_MODEL_CREATED
-    #: idle seconds after which a loaded model is unloaded (None: never)
+    #: idle seconds after which a loaded model is unloaded (None: never, unless JIT-loaded)
     ttl: float | None = None
+    #: the ``ttl`` of the request whose JIT load is current (it wins over ``ttl`` until unload)
+    load_ttl: float | None = field(default=None, repr=False)
     last_used: float | None = field(default=None, repr=False)
     #: loaded by a request (JIT), so subject to auto-evict; models loaded up front are not
     jit_loaded: bool = field(default=False, repr=False)
@@ -76,7 +78,18 @@ class Model:
         if self.loaded_context_length is None:
             self.loaded_context_length = min(DEFAULT_LOADED_CONTEXT, self.max_context_length)
 
+    @property
+    def idle_ttl(self) -> float | None:
+        """Idle seconds until this load ends: the loading request's ``ttl``, else the model's,
+        else LM Studio's hour for a JIT load; None: stays loaded."""
+        if self.load_ttl is not None:
+            return self.load_ttl
+        if self.ttl is not None:
+            return self.ttl
+        return DEFAULT_JIT_TTL_SECONDS if self.jit_loaded else None
+
     def mark_unloaded(self) -> None:
+        self.load_ttl = None
         self.loaded = False
         self.loading = False
         self.jit_loaded = False
@@ -225,14 +238,14 @@ class Catalog:
         return Resolution("unknown", valid=_ids(self._models.values()))
 
     def expire(self, now: float) -> list[Model]:
-        """Idle TTL: unload every loaded model idle for longer than its ``ttl``."""
+        """Idle TTL: unload every loaded model idle for longer than its ``idle_ttl``."""
         expired = [
             m
             for m in self._models.values()
             if m.loaded
-            and m.ttl is not None
+            and (ttl := m.idle_ttl) is not None
             and m.last_used is not None
-            and now - m.last_used > m.ttl
+            and now - m.last_used > ttl
         ]
         for model in expired:
             model.mark_unloaded()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import random
 import socket
 import struct
@@ -19,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ._journal import RecordedRequest
 from ._script import Fail, Fault
 
 #: A 200 with a JSON content type whose body is cut inside the JSON: "not JSON".
@@ -31,6 +33,8 @@ CHAOS_FAULTS: tuple[str, ...] = (
 )  # fmt: skip
 CHAOS_CHOICES: tuple[str, ...] = (*CHAOS_FAULTS, "hang", "slow_body")
 CHAOS_DELAY_SECONDS = 0.2
+#: How a journal note of an injected fault starts: ``chaos (seed=7): drop: ...``.
+CHAOS_NOTE = "chaos (seed={seed})"
 
 __all__ = [
     "CHAOS_CHOICES",
@@ -41,7 +45,9 @@ __all__ = [
     "Handled",
     "cut",
     "deliver_body",
+    "fault_rng",
     "replace_answer",
+    "settle",
 ]
 
 
@@ -53,6 +59,28 @@ class Handled(Exception):
         super().__init__(note)
         self.status = status
         self.note = note
+
+
+def settle(entry: RecordedRequest, status: int | None, note: str) -> Handled:
+    """Record how the request ended on its journal entry, and return the ``Handled`` to raise.
+
+    Called *before* the client can see the outcome (before the connection is cut or the last
+    byte is sent), so a test that reads ``fake.requests`` right after its client failed finds
+    the note there. A fault injected by chaos keeps its ``chaos (seed=n)`` prefix.
+    """
+    previous = entry.fault or ""
+    if previous.startswith("chaos ("):
+        note = f"{previous.split(': ', 1)[0]}: {note}"
+    entry.status = status
+    entry.fault = note
+    return Handled(status, note)
+
+
+def fault_rng(seed: int, kind: str, path: str, body: bytes) -> random.Random:
+    """The random source of a fault's bytes: the fake's seed and the request, not the clock,
+    so that the same request to a fake with the same seed gets the same bytes."""
+    digest = hashlib.sha256(body).hexdigest()
+    return random.Random(f"{seed}:{kind}:{path}:{digest}")
 
 
 def cut(request: web.Request, *, reset: bool = False) -> None:
@@ -72,6 +100,7 @@ def cut(request: web.Request, *, reset: bool = False) -> None:
 
 async def replace_answer(
     request: web.Request,
+    entry: RecordedRequest,
     fault: Fault,
     rng: random.Random,
     wait_released: Callable[[], Awaitable[None]],
@@ -79,19 +108,24 @@ async def replace_answer(
     """Faults that send no HTTP answer at all. Always raises ``Handled``."""
     transport = request.transport
     if fault.kind == "hang":
+        settle(entry, None, "hang: waiting for reset() or close()")
         await wait_released()
+        handled = settle(entry, None, "hang: released by reset() or close()")
         cut(request)
-        raise Handled(None, "hang: released by reset() or close()")
+        raise handled
     if fault.kind == "reset_connection":
+        handled = settle(entry, None, "reset_connection: TCP reset")
         cut(request, reset=True)
-        raise Handled(None, "reset_connection: TCP reset")
+        raise handled
     if fault.kind == "garbage":
+        handled = settle(entry, None, f"garbage: {fault.size} random bytes")
         if transport is not None and not transport.is_closing():
             transport.write(rng.randbytes(fault.size))
         cut(request)
-        raise Handled(None, f"garbage: {fault.size} random bytes")
+        raise handled
+    handled = settle(entry, None, "drop: closed before the status line")
     cut(request)
-    raise Handled(None, "drop: closed before the status line")
+    raise handled
 
 
 def _head(response: web.Response, length: int) -> bytes:
@@ -104,41 +138,47 @@ def _head(response: web.Response, length: int) -> bytes:
     return "\r\n".join(lines).encode("latin-1")
 
 
-async def deliver_body(request: web.Request, response: web.Response, fault: Fault) -> None:
+async def deliver_body(
+    request: web.Request, entry: RecordedRequest, response: web.Response, fault: Fault
+) -> None:
     """``truncate`` and ``slow_body`` for a whole (non-streamed) answer. Raises ``Handled``."""
     body = response.body
     data = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else b""
     transport = request.transport
     if transport is None or transport.is_closing():
-        raise Handled(None, f"{fault.kind}: the client was gone")
+        raise settle(entry, None, f"{fault.kind}: the client was gone")
     if fault.kind == "truncate":
+        kept = min(fault.after_bytes, len(data))
+        handled = settle(entry, response.status, f"truncate: {kept} of {len(data)} bytes")
         transport.write(_head(response, len(data)) + data[: fault.after_bytes])
         cut(request)
-        raise Handled(
-            response.status, f"truncate: {min(fault.after_bytes, len(data))} of {len(data)} bytes"
-        )
+        raise handled
+    handled = settle(
+        entry, response.status, f"slow_body: {len(data)} bytes at {fault.bytes_per_second:g}/s"
+    )
     transport.write(_head(response, len(data)))
     await paced_write(transport.write, data, fault.bytes_per_second)
     cut(request)  # the answer went out by hand: the connection cannot be reused
-    raise Handled(response.status, f"slow_body: {len(data)} bytes at {fault.bytes_per_second:g}/s")
+    raise handled
 
 
 async def paced_write(write: Callable[[bytes], Any], data: bytes, rate: float) -> None:
-    """Write ``data`` at about ``rate`` bytes per second, in pieces of a twentieth of a second,
-    scheduled from the start so that the total time does not drift."""
+    """Write ``data`` at ``rate`` bytes per second, in pieces of a twentieth of a second.
+
+    Each piece leaves when its last byte is due, scheduled from the start: the bytes never
+    run ahead of the rate, the total does not drift, and the whole takes ``len(data) / rate``.
+    """
     loop = asyncio.get_running_loop()
     step = max(1, int(rate / 20))
     start = loop.time()
     for offset in range(0, len(data), step):
-        due = start + offset / rate - loop.time()
+        piece = data[offset : offset + step]
+        due = start + (offset + len(piece)) / rate - loop.time()
         if due > 0:
             await asyncio.sleep(due)
-        result = write(data[offset : offset + step])
+        result = write(piece)
         if asyncio.iscoroutine(result):
             await result
-    remaining = start + len(data) / rate - loop.time()
-    if remaining > 0:
-        await asyncio.sleep(remaining)
 
 
 def split_points(size: int, rng: random.Random) -> list[int]:
@@ -176,9 +216,9 @@ class Chaos:
             return None
         kind = self.rng.choice(self.faults)
         self.injected += 1
-        note = f"chaos: {kind} (seed={self.seed})"
+        note = f"{CHAOS_NOTE.format(seed=self.seed)}: {kind}"
         if kind == "delay":
-            return None, None, CHAOS_DELAY_SECONDS, note
+            return None, None, CHAOS_DELAY_SECONDS, f"{note} {CHAOS_DELAY_SECONDS:g} s"
         if kind.isdigit():
             status = int(kind)
             retry = 1.0 if status in (429, 503) else None
