@@ -81,6 +81,8 @@ DEFAULT_ROUNDS = 3
 MIN_ROUNDS = 3
 MAX_ROUNDS = 20
 DEFAULT_RETRIES = 2
+#: Other jobs often come in bursts: let one pass before measuring again.
+RETRY_PAUSE = 1.0
 MAX_RETRIES = 5
 MAX_SECONDS = 60.0
 MAX_CONCURRENCY = 1024
@@ -625,10 +627,13 @@ def run_benchmark(args: argparse.Namespace) -> int:
         return 2
     measured = wrk_seconds(seconds) if wrk else seconds
     generator = f"wrk ({wrk}, 1 thread)" if wrk else "python asyncio streams (in-process)"
-    estimate = len(SERVERS) * (WARMUP_SECONDS + len(levels) * rounds * (measured + 0.3))
+    count = len(SERVERS) * len(levels) * rounds
+    estimate = len(SERVERS) * WARMUP_SECONDS + count * (measured + 0.3)
+    longest = estimate + (count * (measured + 0.3 + RETRY_PAUSE) if args.retries else 0)
     log(
         f"throughput: {len(SERVERS)} servers x {len(levels)} concurrency levels x {rounds} rounds"
         f" x {measured:g} s; load generator: {generator}; about {estimate:.0f} s"
+        f" ({longest:.0f} s at most with retries)"
     )
     busy = busy_fraction()
     if busy is not None and busy > BUSY_FRACTION:
@@ -678,16 +683,18 @@ def run_benchmark(args: argparse.Namespace) -> int:
                         label = f"c={level} round {index + 1}/{rounds} {kind}"
                         # A measurement during which other jobs took CPU is taken again (a
                         # bounded number of times) and the quietest attempt is kept.
-                        attempts: list[Run] = []
-                        for _ in range(1 + args.retries):
+                        attempts = [load(servers[kind], level, seconds)]
+                        log(f"{label}: {describe(attempts[-1])}")
+                        while (
+                            noisy(attempts[-1])
+                            and len(attempts) <= args.retries
+                            and retries_left > 0
+                        ):
+                            retries_left -= 1
+                            log(f"{label}: again, after a {RETRY_PAUSE:g} s pause")
+                            time.sleep(RETRY_PAUSE)
                             attempts.append(load(servers[kind], level, seconds))
                             log(f"{label}: {describe(attempts[-1])}")
-                            if not noisy(attempts[-1]):
-                                break
-                            retries_left -= 1
-                            if retries_left < 0:
-                                break
-                            log(f"{label}: measuring again on a quieter machine")
                         best = min(attempts, key=lambda r: r.foreign_cpu or 0.0)
                         cell.runs.append(best)
                         cell.discarded += [r for r in attempts if r is not best]
@@ -743,8 +750,8 @@ def run_benchmark(args: argparse.Namespace) -> int:
     fake_errors = {k: s.stats.get("errors") for k, s in servers.items() if s.stats.get("errors")}
     for level, kind, r in dirty:
         print(f"WARNING: c={level} {kind}: {r.non_200} non-200 answers, {r.errors} errors")
-    for kind, count in fake_errors.items():
-        print(f"WARNING: {kind} recorded {count} error(s) inside the server")
+    for kind, recorded in fake_errors.items():
+        print(f"WARNING: {kind} recorded {recorded} error(s) inside the server")
         print(servers[kind].stats.get("first_error") or "")
     if args.json:
         report = {
