@@ -15,7 +15,7 @@ import httpx
 
 from ._cache import CacheSlot, Missing
 from ._config import LMStudioConfig
-from ._core import Call, ProviderCore, is_missing_route
+from ._core import Call, ProviderCore, Stopwatch, is_missing_route
 from ._errors import NetworkError, ProviderError
 from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
 from ._wire import fallback_capabilities
@@ -184,19 +184,23 @@ class LMStudioProvider:
     # --- transport ---------------------------------------------------------------------------
 
     async def _execute(self, call: Call[T]) -> T:
-        response, _ = await self._send(call)
+        response, _, watch = await self._send(call)
         try:
-            body = await self._read(call, response)
+            body = await self._read(call, response, watch)
         finally:
             await response.aclose()
         return self._core.result(call, response.status_code, body)
 
-    async def _send(self, call: Call[Any], attempt: int = 0) -> tuple[httpx.Response, int]:
-        """The answer's head (body unread), after retrying transient failures."""
+    async def _send(
+        self, call: Call[Any], attempt: int = 0
+    ) -> tuple[httpx.Response, int, Stopwatch]:
+        """The answer's head (body unread), after retrying transient failures; the attempt
+        number, and the stopwatch started when that attempt was sent."""
         while True:
             request = self._http.build_request(
                 call.method, call.path, content=call.body, headers=call.headers
             )
+            watch = self._core.stopwatch()
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -212,14 +216,15 @@ class LMStudioProvider:
                     else None
                 )
                 if delay is None:
-                    return response, attempt
+                    return response, attempt, watch
                 await response.aclose()
                 logger.info("%s %s got %d; retry in %.2fs", call.method, call.path, status, delay)
             await self._sleep(delay)
             attempt += 1
 
-    async def _read(self, call: Call[Any], response: httpx.Response) -> bytes:
-        """The whole body, up to ``max_response_bytes``; an error answer's body too."""
+    async def _read(self, call: Call[Any], response: httpx.Response, watch: Stopwatch) -> bytes:
+        """The whole body, up to ``max_response_bytes`` and within the timeout of the request
+        (``watch``); an error answer's body too."""
         self._core.check_length(call, response.headers)
         limit = self.config.max_response_bytes
         parts = []
@@ -231,6 +236,9 @@ class LMStudioProvider:
                 if size > limit:
                     await _abandon(response, stream)
                     raise self._core.too_large(call)
+                if watch.expired():
+                    await _abandon(response, stream)
+                    raise self._core.too_slow(call, stream=False)
                 parts.append(part)
         except httpx.HTTPError as exc:
             raise self._core.transport_error(call, exc) from exc
@@ -260,7 +268,8 @@ async def _abandon(response: httpx.Response, stream: AsyncIterator[bytes] | None
 class ChunkStream:
     """The chunks of a streamed completion: an async iterator and an async context manager.
 
-    Transient failures are retried until the first chunk arrives, never after.
+    Transient failures are retried until the first chunk arrives, never after. A stream that
+    fails later raises; ``received`` keeps the chunks handed out before the error.
     """
 
     def __init__(self, provider: LMStudioProvider, call: Call[CompletionResponse]) -> None:
@@ -271,8 +280,15 @@ class ChunkStream:
         self._bytes: AsyncIterator[bytes] | None = None
         self._error: BaseException | None = None
         self._pending: deque[StreamChunk] = deque()
+        self._received: list[StreamChunk] = []
+        self._watch = provider._core.stopwatch()
         self._started = False
         self._done = False
+
+    @property
+    def received(self) -> tuple[StreamChunk, ...]:
+        """Every chunk handed out so far, in order: after an error, what came before it."""
+        return tuple(self._received)
 
     def __aiter__(self) -> ChunkStream:
         return self
@@ -301,6 +317,7 @@ class ChunkStream:
         try:
             if not self._started:
                 await self._start()
+            self._watch.restart()  # time the caller spent on the last chunk is not the server's
             while not self._pending:
                 if self._error is not None:
                     error, self._error = self._error, None
@@ -313,19 +330,21 @@ class ChunkStream:
                 with anyio.CancelScope(shield=True):
                     await self.aclose()
             raise
-        return self._pending.popleft()
+        chunk = self._pending.popleft()
+        self._received.append(chunk)
+        return chunk
 
     async def _start(self) -> None:
         self._started = True
         provider, call = self._provider, self._call
         attempt = 0
         while True:
-            response, attempt = await provider._send(call, attempt)
+            response, attempt, self._watch = await provider._send(call, attempt)
             self._response = response
             content_type = response.headers.get("content-type", "")
             if response.status_code >= 300 or not content_type.startswith(_STREAM_CONTENT_TYPE):
                 # An error answer, or a server that ignored stream: true and sent JSON.
-                body = await provider._read(call, response)
+                body = await provider._read(call, response, self._watch)
                 await self.aclose()
                 self._pending.extend(self._core.stream_fallback(call, response.status_code, body))
                 return
@@ -336,7 +355,7 @@ class ChunkStream:
                     await self._pump()
                 return
             except NetworkError as error:
-                delay = self._core.transport_retry_delay(attempt, error.__cause__)
+                delay = self._core.transport_retry_delay(attempt, error.__cause__ or error)
                 await self.aclose()
                 if delay is None:
                     raise
@@ -361,6 +380,10 @@ class ChunkStream:
             events = self._decoder.feed(part)
         except ValueError as exc:
             raise self._core.bad_stream(call, exc) from None
+        if events:
+            self._watch.restart()
+        elif self._watch.expired():  # bytes, but no complete event for too long
+            raise self._core.too_slow(call, stream=True)
         for event in events:
             try:
                 chunk = self._parser.event(event)

@@ -22,8 +22,10 @@ from ._errors import (
     ApiError,
     NetworkError,
     ProviderError,
+    ProviderTimeoutError,
     error_for_transport,
     too_large,
+    too_slow,
 )
 from ._retry import RetryPolicy, parse_retry_after
 from ._sse import ChatStreamParser, SSEDecoder
@@ -45,13 +47,19 @@ from ._wire import (
     parse_native_models,
 )
 
-__all__ = ["Call", "ProviderCore", "chunks_from_completion", "is_missing_route"]
+__all__ = ["Call", "ProviderCore", "Stopwatch", "chunks_from_completion", "is_missing_route"]
 
 T = TypeVar("T")
 
 USER_AGENT = "pytest-lmstudio/0.1"
-# Transport failures worth a retry when they happen before the answer's first byte.
-RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Transport failures worth a retry when they happen before the answer's first byte (or, for a
+# stream, before its first chunk; a stream too slow to send one is a ProviderTimeoutError).
+RETRYABLE_TRANSPORT_ERRORS = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    ProviderTimeoutError,
+)
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _STREAM_HEADERS = {"Content-Type": "application/json", "Accept": "text/event-stream"}
@@ -67,6 +75,29 @@ class Call(Generic[T]):
     parse: Callable[[Any], T]
     model: str | None = None
     headers: Mapping[str, str] | None = None
+
+
+class Stopwatch:
+    """Time spent waiting on the server, against ``timeout_seconds``.
+
+    httpx's read timeout only bounds each read, so a server that sends a byte now and then
+    never trips it. The providers check this stopwatch as the bytes arrive: a whole answer
+    must arrive within the timeout of its request, and a stream must complete an event within
+    the timeout of the previous one (or of the caller asking for the next chunk). It runs on
+    ``time.monotonic``, not on the injected clock, which only ages the model cache.
+    """
+
+    __slots__ = ("limit", "started")
+
+    def __init__(self, limit: float, started: float | None = None) -> None:
+        self.limit = limit
+        self.started = time.monotonic() if started is None else started
+
+    def restart(self) -> None:
+        self.started = time.monotonic()
+
+    def expired(self) -> bool:
+        return time.monotonic() - self.started > self.limit
 
 
 def is_missing_route(error: ProviderError) -> bool:
@@ -215,6 +246,14 @@ class ProviderCore:
     def too_large(self, call: Call[Any]) -> ApiError:
         return too_large(method=call.method, path=call.path, limit=self.config.max_response_bytes)
 
+    def stopwatch(self, started: float | None = None) -> Stopwatch:
+        return Stopwatch(self.config.timeout_seconds, started)
+
+    def too_slow(self, call: Call[Any], *, stream: bool) -> ProviderTimeoutError:
+        return too_slow(
+            method=call.method, path=call.path, seconds=self.config.timeout_seconds, stream=stream
+        )
+
     # --- retries -----------------------------------------------------------------------------
 
     def status_retry_delay(
@@ -226,7 +265,8 @@ class ProviderCore:
         return self.retry.delay(attempt, parse_retry_after(headers, time.time()), self._random())
 
     def transport_retry_delay(self, attempt: int, exc: BaseException | None) -> float | None:
-        """Seconds to wait before retrying after a failure before the first byte, or None."""
+        """Seconds to wait before retrying after a failure before the first byte (for a
+        stream: before its first chunk), or None."""
         if attempt >= self.retry.max_retries or not isinstance(exc, RETRYABLE_TRANSPORT_ERRORS):
             return None
         return self.retry.delay(attempt, None, self._random())

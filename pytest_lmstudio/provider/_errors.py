@@ -5,7 +5,8 @@
     ├── InvalidRequestError        refused by validation before sending, or a 4xx "bad request"
     │   └── ModelNotFoundError     the server does not know (or has not loaded) the model
     ├── NetworkError               no usable HTTP exchange: refused, reset, DNS, protocol error
-    │   └── ProviderTimeoutError   connect, read, write or pool timeout
+    │   └── ProviderTimeoutError   connect, read, write or pool timeout; an answer slower than
+    │                              timeout_seconds in all, a stream quiet for that long
     ├── ApiError                   the server answered, but not with a usable answer: 5xx, a body
     │   │                          that is not JSON or breaks the format, the "Unexpected endpoint"
     │   │                          catch-all, an SSE ``event: error`` frame
@@ -342,6 +343,18 @@ def error_for_transport(exc: httpx.HTTPError, *, method: str, path: str) -> Netw
 def _reason(exc: BaseException) -> str:
     # httpx's messages name the OS error ("[Errno 111] Connection refused") but never headers.
     return str(exc) or type(exc).__name__
+
+
+def too_slow(*, method: str, path: str, seconds: float, stream: bool) -> ProviderTimeoutError:
+    """The bytes kept coming, but too slowly: a whole answer not read within ``seconds`` of
+    its request, or a stream without a complete event for ``seconds``."""
+    if stream:
+        return ProviderTimeoutError(
+            f"{method} {path} timed out: the stream sent no complete chunk for {seconds:g} s"
+        )
+    return ProviderTimeoutError(
+        f"{method} {path} timed out: the answer took longer than {seconds:g} s to arrive"
+    )
 
 
 def too_large(*, method: str, path: str, limit: int) -> ApiError:

@@ -1,11 +1,12 @@
 """When to retry, and how long to wait: openai-python's policy, with the clock left to the caller.
 
 Transient failures only: a connection that could not be made or broke before any answer, a
-timeout before the first byte, and 429 / 502 / 503 / 504. Never another 4xx, never a 500 (LM
-Studio's 500s are template or engine failures that a retry repeats). The wait doubles from
-``initial_delay`` up to ``max_delay``, less up to 25 % of jitter; a ``Retry-After`` header (seconds
-or an HTTP date) replaces it, capped at ``max_retry_after``. The provider closes the failed
-response before it sleeps, and sleeps through the ``sleep`` it was given.
+timeout before the first byte (for a stream: before its first chunk), and 429 / 502 / 503 /
+504. Never another 4xx, never a 500 (LM Studio's 500s are template or engine failures that a
+retry repeats). The wait doubles from ``initial_delay`` up to ``max_delay``, less up to 25 % of
+jitter; a ``Retry-After`` header (seconds or an HTTP date) replaces it, capped at
+``max_retry_after``. The provider closes the failed response before it sleeps, and sleeps
+through the ``sleep`` it was given.
 """
 
 from __future__ import annotations

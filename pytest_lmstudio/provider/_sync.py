@@ -19,7 +19,7 @@ import httpx
 
 from ._cache import CacheSlot, Missing
 from ._config import LMStudioConfig
-from ._core import Call, ProviderCore, is_missing_route
+from ._core import Call, ProviderCore, Stopwatch, is_missing_route
 from ._errors import NetworkError, ProviderError
 from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
 from ._wire import fallback_capabilities
@@ -161,18 +161,19 @@ class SyncLMStudioProvider:
     # --- transport ---------------------------------------------------------------------------
 
     def _execute(self, call: Call[T]) -> T:
-        response, _ = self._send(call)
+        response, _, watch = self._send(call)
         try:
-            body = self._read(call, response)
+            body = self._read(call, response, watch)
         finally:
             response.close()
         return self._core.result(call, response.status_code, body)
 
-    def _send(self, call: Call[Any], attempt: int = 0) -> tuple[httpx.Response, int]:
+    def _send(self, call: Call[Any], attempt: int = 0) -> tuple[httpx.Response, int, Stopwatch]:
         while True:
             request = self._http.build_request(
                 call.method, call.path, content=call.body, headers=call.headers
             )
+            watch = self._core.stopwatch()
             try:
                 response = self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -188,13 +189,13 @@ class SyncLMStudioProvider:
                     else None
                 )
                 if delay is None:
-                    return response, attempt
+                    return response, attempt, watch
                 response.close()
                 logger.info("%s %s got %d; retry in %.2fs", call.method, call.path, status, delay)
             self._sleep(delay)
             attempt += 1
 
-    def _read(self, call: Call[Any], response: httpx.Response) -> bytes:
+    def _read(self, call: Call[Any], response: httpx.Response, watch: Stopwatch) -> bytes:
         self._core.check_length(call, response.headers)
         limit = self.config.max_response_bytes
         parts = []
@@ -204,6 +205,8 @@ class SyncLMStudioProvider:
                 size += len(part)
                 if size > limit:
                     raise self._core.too_large(call)
+                if watch.expired():
+                    raise self._core.too_slow(call, stream=False)
                 parts.append(part)
         except httpx.HTTPError as exc:
             raise self._core.transport_error(call, exc) from exc
@@ -214,7 +217,11 @@ class SyncLMStudioProvider:
 
 
 class SyncChunkStream:
-    """The chunks of a streamed completion: an iterator and a context manager."""
+    """The chunks of a streamed completion: an iterator and a context manager.
+
+    Retried until the first chunk arrives, never after; ``received`` keeps the chunks handed
+    out before an error.
+    """
 
     def __init__(self, provider: SyncLMStudioProvider, call: Call[CompletionResponse]) -> None:
         self._provider = provider
@@ -224,8 +231,15 @@ class SyncChunkStream:
         self._bytes: Iterator[bytes] | None = None
         self._error: BaseException | None = None
         self._pending: deque[StreamChunk] = deque()
+        self._received: list[StreamChunk] = []
+        self._watch = provider._core.stopwatch()
         self._started = False
         self._done = False
+
+    @property
+    def received(self) -> tuple[StreamChunk, ...]:
+        """Every chunk handed out so far, in order: after an error, what came before it."""
+        return tuple(self._received)
 
     def __iter__(self) -> SyncChunkStream:
         return self
@@ -253,6 +267,7 @@ class SyncChunkStream:
         try:
             if not self._started:
                 self._start()
+            self._watch.restart()  # time the caller spent on the last chunk is not the server's
             while not self._pending:
                 if self._error is not None:
                     error, self._error = self._error, None
@@ -264,18 +279,20 @@ class SyncChunkStream:
             if not self._pending:
                 self.close()
             raise
-        return self._pending.popleft()
+        chunk = self._pending.popleft()
+        self._received.append(chunk)
+        return chunk
 
     def _start(self) -> None:
         self._started = True
         provider, call = self._provider, self._call
         attempt = 0
         while True:
-            response, attempt = provider._send(call, attempt)
+            response, attempt, self._watch = provider._send(call, attempt)
             self._response = response
             content_type = response.headers.get("content-type", "")
             if response.status_code >= 300 or not content_type.startswith(_STREAM_CONTENT_TYPE):
-                body = provider._read(call, response)
+                body = provider._read(call, response, self._watch)
                 self.close()
                 self._pending.extend(self._core.stream_fallback(call, response.status_code, body))
                 return
@@ -286,7 +303,7 @@ class SyncChunkStream:
                     self._pump()
                 return
             except NetworkError as error:
-                delay = self._core.transport_retry_delay(attempt, error.__cause__)
+                delay = self._core.transport_retry_delay(attempt, error.__cause__ or error)
                 self.close()
                 if delay is None:
                     raise
@@ -311,6 +328,10 @@ class SyncChunkStream:
             events = self._decoder.feed(part)
         except ValueError as exc:
             raise self._core.bad_stream(call, exc) from None
+        if events:
+            self._watch.restart()
+        elif self._watch.expired():  # bytes, but no complete event for too long
+            raise self._core.too_slow(call, stream=True)
         for event in events:
             try:
                 chunk = self._parser.event(event)
