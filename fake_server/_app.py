@@ -43,7 +43,7 @@ from ._faults import (
 )
 from ._journal import RecordedRequest
 from ._profiles import LMSTUDIO_VERSION, ChatMessage, Profile, dumps, error_object
-from ._schemas import SchemaViolation, validator
+from ._schemas import SchemaViolation, part_validator, shallow_validator, validator
 from ._script import Action, Fail, Fault, Raw, Reply, Respond, RouteName, Rule, Stream
 
 if TYPE_CHECKING:
@@ -105,6 +105,7 @@ def response_schema(route: RouteName, native: bool) -> str:
     return "lmstudio/model-list.schema.json" if native else "openai/model-list.schema.json"
 
 
+COMMON_SCHEMA = "openai/common.schema.json"
 CHUNK_SCHEMAS = {
     "chat": "openai/chat-completion-chunk.schema.json",
     "completions": "openai/completion-chunk.schema.json",
@@ -137,6 +138,7 @@ class FakeApp:
         self._loads: dict[int, asyncio.Event] = {}
         self._load_ends: dict[int, float] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._valid_shapes: set[tuple[Any, ...]] = set()
         self._release: asyncio.Event | None = None
 
     # -- hang and stall: held until reset() or close() ------------------------------------
@@ -436,7 +438,9 @@ class FakeApp:
         if not state.validate:
             return
         check = validator(REQUEST_SCHEMAS[route])
-        if check.is_valid(body):
+        if route == "chat" and chat_request_is_valid(body):
+            return
+        if route != "chat" and check.is_valid(body):
             return
         error = check.first_error(body) or SchemaViolation(
             REQUEST_SCHEMAS[route], "invalid request", ""
@@ -602,7 +606,11 @@ class FakeApp:
             usage=usage,
             native=native,
         )
-        return self._checked(document, response_schema("chat", native), state)
+        shape = (
+            "chat", native, state.profile.name, finish, message.content is None,
+            bool(message.tool_calls), message.reasoning is None,
+        )  # fmt: skip
+        return self._checked(document, response_schema("chat", native), state, shape=shape)
 
     def _chat_answer(
         self, body: dict[str, Any], action: Action | None, src: ContentSource
@@ -628,14 +636,19 @@ class FakeApp:
                 "function": {"name": function.get("name", ""), "arguments": dumps(arguments)},
             }
             return ChatMessage(None, (call,)), "tool_calls", []
-        text, cut = limit_tokens(src.sentences(), token_limit(body))
-        return ChatMessage(text), "length" if cut else "stop", split_tokens(text)
+        pieces, cut = limited_pieces(src.sentences(), token_limit(body))
+        return ChatMessage("".join(pieces)), "length" if cut else "stop", pieces
 
     @staticmethod
     def _usage(
         action: Action | None, prompt: int, message: ChatMessage, pieces: list[str]
     ) -> dict[str, int]:
-        completion = count_tokens(message.content or "") + sum(
+        content = message.content or ""
+        # The pieces of a reply or a default answer are its tokens; a scripted stream's are not.
+        tokens = count_tokens(content) if isinstance(action, Stream) else len(pieces)
+        if content.isspace():
+            tokens = 0
+        completion = tokens + sum(
             count_tokens(c["function"]["arguments"]) for c in message.tool_calls
         )
         given = getattr(action, "usage", None) or {}
@@ -648,11 +661,21 @@ class FakeApp:
         }
 
     def _checked(
-        self, document: Any, schema: str, state: _State, status: int = 200
+        self, document: Any, schema: str, state: _State, *, shape: tuple[Any, ...] | None = None
     ) -> web.Response:
+        """Check an answer before it is sent (a broken one is an error inside the server).
+
+        ``shape`` names what decides an answer's structure (route, profile, finish reason,
+        content or tool calls...); answers of one shape differ only in values the code makes
+        with fixed types (text, ids, counts, vectors), so each shape is checked once, like
+        stream frames. Without ``shape``, every answer is checked."""
         if state.validate:
-            validator(schema).check(document)  # a broken answer is an error inside the server
-        return self.json_response(status, document)
+            key = None if shape is None else (schema, shape)
+            if key is None or key not in self._valid_shapes:
+                validator(schema).check(document)
+                if key is not None:
+                    self._valid_shapes.add(key)
+        return self.json_response(200, document)
 
     async def _stream_chat(
         self,
@@ -809,7 +832,8 @@ class FakeApp:
             usage=usage,
             native=native,
         )
-        return self._checked(document, response_schema("completions", native), state)
+        shape = ("completions", native, profile.name, finish)
+        return self._checked(document, response_schema("completions", native), state, shape=shape)
 
     # -- embeddings -----------------------------------------------------------------------
     def _embeddings(
@@ -841,7 +865,8 @@ class FakeApp:
         )
         prompt = sum(count_tokens(t) for t in texts)
         document = state.profile.embeddings(model, encoded, prompt)
-        return self._checked(document, response_schema("embeddings", False), state)
+        shape = ("embeddings", state.profile.name, body.get("encoding_format") == "base64")
+        return self._checked(document, response_schema("embeddings", False), state, shape=shape)
 
     # -- models and the small routes ------------------------------------------------------
     async def handle_models(self, request: web.Request) -> web.StreamResponse:
@@ -930,6 +955,28 @@ class FakeApp:
 
 async def _ready(response: web.StreamResponse) -> web.StreamResponse:
     return response
+
+
+def limited_pieces(text: str, limit: int | None) -> tuple[list[str], bool]:
+    """``text`` cut into tokens, at most ``limit`` of them; the flag says it was cut."""
+    pieces = split_tokens(text)
+    if limit is None or len(pieces) <= limit:
+        return pieces, False
+    return pieces[:limit], True
+
+
+def chat_request_is_valid(body: dict[str, Any]) -> bool:
+    """The chat request schema, checked fast: the envelope with messages as plain objects,
+    then each message against its role's definition only. Same verdict as the whole schema
+    (whose ``oneOf`` over roles would try every role for every message); the whole schema
+    still writes the message when this says no. Roles were checked before."""
+    if not shallow_validator(REQUEST_SCHEMAS["chat"], "messages")(body):
+        return False
+    for message in body["messages"]:
+        check = part_validator(COMMON_SCHEMA, f"#/$defs/{message['role']}_message")
+        if not check(message):
+            return False
+    return True
 
 
 def token_limit(body: Mapping[str, Any]) -> int | None:

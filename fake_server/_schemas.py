@@ -155,19 +155,10 @@ _build_lock = threading.Lock()
 
 @functools.cache
 def _validator_cached(name: str) -> Validator:
-    import fastjsonschema
-
-    def handler(uri: str) -> dict[str, Any]:
-        return load_schema(_name_from_uri(uri))
-
     # compile() rewrites the root's $refs in place: give it a copy, not the cached dict.
     # detailed_exceptions=False is not used: fastjsonschema 2.22 then fails to compile any
     # schema with "const" (KeyError 'definition_rule'); the flag only costs on rejection.
-    fast = fastjsonschema.compile(
-        copy.deepcopy(load_schema(name)),
-        handlers={"https": handler},
-        use_default=False,
-    )
+    fast = _compile(copy.deepcopy(load_schema(name)))
     return Validator(name, fast, None, threading.Lock())
 
 
@@ -175,3 +166,52 @@ def validator(name: str) -> Validator:
     """The compiled ``Validator`` for schema ``name`` (built once, then shared)."""
     with _build_lock:
         return _validator_cached(name)
+
+
+def _compile(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    import fastjsonschema
+
+    def handler(uri: str) -> dict[str, Any]:
+        return copy.deepcopy(load_schema(_name_from_uri(uri)))
+
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(
+        schema, handlers={"https": handler}, use_default=False
+    )
+    return compiled
+
+
+def _as_bool(check: Callable[[Any], Any]) -> Callable[[Any], bool]:
+    def is_valid(document: Any) -> bool:
+        try:
+            check(document)
+        except Exception:
+            return False
+        return True
+
+    return is_valid
+
+
+@functools.cache
+def part_validator(name: str, pointer: str) -> Callable[[Any], bool]:
+    """A compiled yes/no check of one part of a schema file, e.g.
+    ``part_validator("openai/common.schema.json", "#/$defs/user_message")``."""
+    folder, _, file = name.rpartition("/")
+    wrapper = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE_URI}{folder}/{file}.part",
+        "$ref": f"{file}{pointer}",
+    }
+    with _build_lock:
+        return _as_bool(_compile(wrapper))
+
+
+@functools.cache
+def shallow_validator(name: str, array_property: str) -> Callable[[Any], bool]:
+    """A compiled yes/no check of schema ``name`` with the items of ``array_property`` only
+    required to be objects: the fast path checks those items one by one, by kind."""
+
+    schema = copy.deepcopy(load_schema(name))
+    schema["properties"][array_property]["items"] = {"type": "object"}
+    schema["$id"] = f"{SCHEMA_BASE_URI}{name}.shallow"
+    with _build_lock:
+        return _as_bool(_compile(schema))
