@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from multidict import CIMultiDict
 
 from ._catalog import Model, Purpose
 from ._content import (
@@ -207,7 +206,7 @@ class FakeApp:
             method=request.method,
             path=request.path,
             query=request.query_string,
-            headers=CIMultiDict(request.headers),
+            headers=request.headers,  # immutable, ignores case: no copy needed
             body=b"",
             time=time.time(),
         )

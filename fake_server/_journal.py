@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from multidict import CIMultiDict
+from multidict import CIMultiDictProxy
 
 DEFAULT_JOURNAL_LIMIT = 10_000
 
@@ -27,7 +27,7 @@ class RecordedRequest:
     method: str
     path: str
     query: str
-    headers: CIMultiDict[str]
+    headers: CIMultiDictProxy[str]
     body: bytes
     time: float
     json: Any = None
