@@ -1,6 +1,6 @@
-"""docs/failure-modes.md (the README's "Testing failure modes" section) is tested like the
-README: every ``python`` block runs, every ``json`` block is a scenario the fake accepts, and
-its table has a row for every fault the fake can script."""
+"""The README's "Testing failure modes" section: every ``python`` block runs, every ``json``
+block is a scenario the fake accepts, and its table has a row for every fault the fake can
+script."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from fake_server import FakeLMStudio
 from fake_server._faults import CHAOS_CHOICES
 from fake_server._script import FAULT_KINDS
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "failure-modes.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
+TITLE = "## Testing failure modes\n"
+
+
+def section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return TITLE + text.split(TITLE, 1)[1].split("\n## ", 1)[0]
+
+
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 #: What the table must script, beyond the fault actions: delays, stream faults and timing,
 #: LM Studio's loading behaviours, chaos.
@@ -38,15 +46,15 @@ MORE = (
 
 
 def blocks(language: str) -> list[str]:
-    return [body for lang, body in BLOCK.findall(DOC.read_text()) if lang == language]
+    return [body for lang, body in BLOCK.findall(section()) if lang == language]
 
 
 def table_lines() -> list[str]:
-    return [line.split("|")[1] for line in DOC.read_text().splitlines() if line.startswith("| `")]
+    return [line.split("|")[1] for line in section().splitlines() if line.startswith("| `")]
 
 
 def test_the_section_starts_with_its_title() -> None:
-    assert DOC.read_text().startswith("## Testing failure modes\n")
+    assert TITLE in README.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("needle", [f"fake.chat.{kind}(" for kind in FAULT_KINDS] + list(MORE))
@@ -62,7 +70,7 @@ def test_every_chaos_fault_is_a_row() -> None:
 
 @pytest.mark.parametrize("code", blocks("python"), ids=lambda c: c.splitlines()[-1][:40])
 def test_python_example_runs(code: str, capsys: pytest.CaptureFixture[str]) -> None:
-    exec(compile(code, str(DOC), "exec"), {"__name__": "failure_modes_example"})
+    exec(compile(code, str(README), "exec"), {"__name__": "failure_modes_example"})
     assert capsys.readouterr().out.strip()
 
 
