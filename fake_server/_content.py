@@ -28,7 +28,6 @@ WORDS: tuple[str, ...] = tuple(_LoremProvider.word_list)
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TRANSPORT_FIELDS = frozenset({"stream", "stream_options"})
 
 __all__ = [
@@ -85,14 +84,6 @@ def prompt_tokens_for_completion(body: dict[str, Any]) -> int:
     return 0
 
 
-def _to_base36(number: int, width: int) -> str:
-    chars = []
-    for _ in range(width):
-        number, rem = divmod(number, 36)
-        chars.append(_BASE36[rem])
-    return "".join(chars)
-
-
 class ContentSource:
     """Seeded generator for one request's default answer."""
 
@@ -108,8 +99,9 @@ class ContentSource:
         self.rng = random.Random(int.from_bytes(digest[:16], "big"))
 
     def completion_id(self, prefix: str) -> str:
-        """``chatcmpl-`` / ``cmpl-`` plus 21 lowercase base-36 characters, as LM Studio."""
-        return prefix + _to_base36(int.from_bytes(self._digest[16:], "big"), 21)
+        """``chatcmpl-`` / ``cmpl-`` plus 21 lowercase base-36 characters, as LM Studio
+        (drawn from the request's digest: hexadecimal digits are base-36 digits too)."""
+        return prefix + self._digest[16:].hex()[:21]
 
     def tool_call_id(self) -> str:
         """A 9-digit decimal string, LM Studio's tool-call id form."""
@@ -120,7 +112,7 @@ class ContentSource:
         n = count if count is not None else rng.randint(1, 3)
         out = []
         for _ in range(n):
-            words = [rng.choice(WORDS) for _ in range(rng.randint(4, 12))]
+            words = rng.choices(WORDS, k=rng.randint(4, 12))
             words[0] = words[0].capitalize()
             out.append(" ".join(words) + ".")
         return " ".join(out)
