@@ -23,7 +23,6 @@ from ._content import (
     count_tokens,
     embedding_vector,
     encode_base64,
-    limit_tokens,
     prompt_tokens_for_chat,
     prompt_tokens_for_completion,
     split_tokens,
@@ -48,7 +47,6 @@ from ._script import Action, Fail, Fault, Raw, Reply, Respond, RouteName, Rule, 
 if TYPE_CHECKING:
     from ._server import FakeLMStudio, _State
 
-ADMIN_PREFIX = "/__fake__"
 JSON_TYPE = "application/json; charset=utf-8"
 ALLOWED_ROLES = ("user", "assistant", "system", "tool", "developer")
 
@@ -762,6 +760,8 @@ class FakeApp:
                 raise handled
             if index == plan.error_after:
                 error = {"error": {"message": plan.error_message}, "message": plan.error_message}
+                if self.server._state.validate:
+                    validator(STREAM_ERROR_SCHEMA).check(error)
                 handled = settle(entry, 200, f"stream error event after {index} chunks")
                 await wire.send(f"event: error\ndata: {dumps(error)}\n\n".encode())
                 await response.write_eof()
@@ -804,9 +804,9 @@ class FakeApp:
             finish = action.finish_reason or "stop"
             pieces = list(action.chunks)
         else:
-            text, cut = limit_tokens(src.sentences(), token_limit(body))
+            pieces, cut = limited_pieces(src.sentences(), token_limit(body))
+            text = "".join(pieces)
             finish = "length" if cut else "stop"
-            pieces = split_tokens(text)
         usage = self._usage(action, prompt_tokens_for_completion(body), ChatMessage(text), pieces)
         completion_id = src.completion_id("cmpl-")
         profile = state.profile

@@ -150,16 +150,6 @@ class ContentSource:
         return rng.choice(WORDS)
 
 
-def limit_tokens(text: str, limit: int | None) -> tuple[str, bool]:
-    """Cut ``text`` to ``limit`` tokens; the flag says whether it was cut (finish ``length``)."""
-    if limit is None or limit < 0:
-        return text, False
-    pieces = split_tokens(text)
-    if len(pieces) <= limit:
-        return text, False
-    return "".join(pieces[:limit]), True
-
-
 def embedding_vector(seed: int, model_id: str, text: str, dimensions: int) -> list[float]:
     """A unit vector that depends only on (seed, model, text)."""
     digest = hashlib.blake2b(f"{seed}\x00{model_id}\x00{text}".encode(), digest_size=16).digest()
