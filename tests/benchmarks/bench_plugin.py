@@ -9,6 +9,12 @@ Three measurements, in one run:
   loads, as in a real suite. A second pair does the same with auto-loading off, the plugin
   alone (``-p pytest_lmstudio.plugin``) against nothing: less noise around the same figure.
   Target (issue 4): at most 20 ms more.
+* ``import``: ``import pytest_lmstudio`` (and ``from pytest_lmstudio import LMStudioProvider``,
+  which loads the provider and httpx) in a fresh interpreter: the median wall time of
+  ``python -c "import ..."`` against ``python -c "pass"`` run alternately (``--import-runs``
+  times each), and the cumulative import time ``python -X importtime`` reports (median of the
+  same runs; the imports the interpreter makes at start-up are subtracted). No target of its
+  own: it is reported beside the start-up figure.
 * ``reset``: ``fake.reset()`` on a started ``FakeLMStudio``, timed one call at a time, on a clean
   fake and after a test's worth of scripting (one rule, one model). Target: at most 50 us.
 * ``per-test``: 300 generated tests that script one chat answer and make one call, written three
@@ -25,7 +31,8 @@ Three measurements, in one run:
   most 0.7x pytest-httpserver.
 
     .venv/bin/python tests/benchmarks/bench_plugin.py [--startup-runs N] [--reset-iterations N]
-        [--tests N] [--rounds R] [--only startup,reset,per-test] [--json out.json]
+        [--import-runs N] [--tests N] [--rounds R] [--only startup,import,reset,per-test]
+        [--json out.json]
 
 Progress goes to stderr, the table to stdout. Exit status: 0 when every target measured is met,
 1 when one is missed, 2 when a run failed (a pytest run that did not pass, a missing plugin).
@@ -159,6 +166,7 @@ PLUGINS = {
 class Results:
     machine: dict[str, Any] = field(default_factory=dict)
     startup: dict[str, Any] = field(default_factory=dict)
+    imports: dict[str, Any] = field(default_factory=dict)
     reset: dict[str, Any] = field(default_factory=dict)
     per_test: dict[str, Any] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)
@@ -226,6 +234,67 @@ def measure_startup(runs: int, work: Path) -> dict[str, Any]:
             "without_all_ms": [t * 1000 for t in times["without"]],
         }
         progress(f"startup {name}: {with_ms:.0f} ms with, {without_ms:.0f} ms without")
+    return out
+
+
+# -- import ----------------------------------------------------------------------------------
+IMPORTS = {
+    "import pytest_lmstudio": "import pytest_lmstudio",
+    "from pytest_lmstudio import LMStudioProvider": "from pytest_lmstudio import LMStudioProvider",
+}
+
+
+def importtime_us(statement: str, cwd: Path) -> tuple[float, int]:
+    """(wall seconds, the sum of the top-level cumulative import times in microseconds) of
+    ``python -X importtime -c statement``."""
+    args = [sys.executable, "-X", "importtime", "-c", statement]
+    started = time.perf_counter()
+    done = subprocess.run(
+        args, cwd=cwd, env=pytest_env(autoload=True), capture_output=True, text=True, timeout=60
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    total = 0
+    for line in done.stderr.splitlines():
+        # "import time:  self [us] | cumulative | imported package": top level has one space
+        parts = line.split("|")
+        if len(parts) == 3 and parts[2].startswith(" ") and not parts[2].startswith("  "):
+            try:
+                total += int(parts[1])
+            except ValueError:
+                continue
+    return elapsed, total
+
+
+def measure_import(runs: int, work: Path) -> dict[str, Any]:
+    cwd = work / "import"
+    cwd.mkdir()
+    statements = {"nothing": "pass", **IMPORTS}
+    for statement in statements.values():  # warm the file cache and the bytecode
+        importtime_us(statement, cwd)
+    walls: dict[str, list[float]] = {name: [] for name in statements}
+    cumulative: dict[str, list[int]] = {name: [] for name in statements}
+    names = list(statements)
+    for i in range(runs):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            wall, total = importtime_us(statements[name], cwd)
+            walls[name].append(wall)
+            cumulative[name].append(total)
+    base_wall = statistics.median(walls["nothing"]) * 1000
+    base_us = statistics.median(cumulative["nothing"])
+    out: dict[str, Any] = {"runs": runs, "interpreter_ms": base_wall}
+    for name in IMPORTS:
+        wall_ms = statistics.median(walls[name]) * 1000
+        out[name] = {
+            "wall_ms": wall_ms,
+            "wall_difference_ms": wall_ms - base_wall,
+            "importtime_ms": (statistics.median(cumulative[name]) - base_us) / 1000,
+        }
+        progress(
+            f"{name}: +{wall_ms - base_wall:.1f} ms wall, "
+            f"{out[name]['importtime_ms']:.1f} ms by -X importtime"
+        )
     return out
 
 
@@ -341,6 +410,18 @@ def report(results: Results) -> None:
         )
         if not ok:
             results.missed.append(f"startup {name}")
+    if results.imports:
+        for name in IMPORTS:
+            data = results.imports[name]
+            rows.append(
+                (
+                    f"{name} (median of {results.imports['runs']})",
+                    f"{data['wall_difference_ms']:+.1f} ms wall over a bare interpreter; "
+                    f"{data['importtime_ms']:.1f} ms by -X importtime",
+                    "",
+                    "",
+                )
+            )
     for name, data in results.reset.items():
         ok = data["median_us"] <= RESET_TARGET_US
         rows.append(
@@ -394,14 +475,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--startup-runs", type=int, default=21, metavar="N")
     parser.add_argument("--reset-iterations", type=int, default=20_000, metavar="N")
+    parser.add_argument("--import-runs", type=int, default=15, metavar="N")
     parser.add_argument("--tests", type=int, default=300, metavar="N")
     parser.add_argument("--rounds", type=int, default=3, metavar="R")
-    parser.add_argument("--only", default="startup,reset,per-test", metavar="LIST")
+    parser.add_argument("--only", default="startup,import,reset,per-test", metavar="LIST")
     parser.add_argument("--json", type=Path, metavar="FILE")
     args = parser.parse_args(argv)
     chosen = {part.strip() for part in args.only.split(",") if part.strip()}
-    unknown = chosen - {"startup", "reset", "per-test"}
-    counts = (args.startup_runs, args.reset_iterations, args.tests - 1, args.rounds)
+    unknown = chosen - {"startup", "import", "reset", "per-test"}
+    counts = (
+        args.startup_runs,
+        args.import_runs,
+        args.reset_iterations,
+        args.tests - 1,
+        args.rounds,
+    )
     if unknown or min(counts) < 1:
         parser.error(f"bad arguments: {', '.join(sorted(unknown)) or 'counts too small'}")
 
@@ -419,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "startup" in chosen:
             results.startup = measure_startup(args.startup_runs, work)
+        if "import" in chosen:
+            results.imports = measure_import(args.import_runs, work)
         if "reset" in chosen:
             results.reset = measure_reset(args.reset_iterations)
         if "per-test" in chosen:
