@@ -1,0 +1,424 @@
+"""Chunks per second of a 1,000-chunk chat stream: the fake against a bare aiohttp SSE handler.
+
+Two servers, each in its own subprocess on 127.0.0.1 (port 0), measured side by side in one run:
+
+* ``fake``: ``FakeLMStudio`` (validation on, the default) with
+  ``fake.chat.stream([1,000 pieces])`` and no scripted delay: it builds, checks and writes each
+  ``data:`` frame as it would for a test;
+* ``bare``: a bare aiohttp application, one handler that reads the body and writes the same
+  1,000 frames (the bytes the fake sent, captured before the run, pre-built) and
+  ``data: [DONE]``, one ``write()`` per frame, as the fake does: the ceiling for this stack.
+
+The client is the same for both: a minimal asyncio-streams HTTP/1.1 client in this process
+(pre-built request bytes, one connection per stream, the chunked body decoded and its
+``data:`` frames counted), so the servers' cost is what differs. ``--concurrency`` streams run
+at once (default 1 and 8). The servers and the client are measured in interleaved rounds
+(fake, bare, fake, ...); each round reads ``--streams`` streams per server and concurrency,
+and gives chunks per second = frames received / elapsed time. The table shows the median of
+the rounds and the ratio fake/bare. On Linux with 2 or more cores the servers run on CPU 1 and
+the client on CPU 0.
+
+    .venv/bin/python tests/benchmarks/bench_streaming.py [--chunks 1000] [--streams 10]
+        [--rounds 5] [--concurrency 1,8] [--json out.json]
+
+Target (issue 6): the fake at least 0.6x bare aiohttp's chunks per second. Progress goes to
+stderr, the table to stdout. Exit status 0 when the target is met, 1 when missed, 2 when a run
+failed (a server that did not start, a stream that did not carry every chunk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+PATH = "/v1/chat/completions"
+MODEL = "qwen/qwen3-8b"
+TARGET_RATIO = 0.6
+SERVERS = ("fake", "bare")
+SERVER_CPU = 1
+CLIENT_CPU = 0
+START_TIMEOUT = 30.0
+STREAM_TIMEOUT = 60.0
+MAX_CHUNKS = 100_000
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def pin(cpu: int | None) -> None:
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {cpu})
+
+
+def request_body() -> bytes:
+    body = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "Stream a long answer."}],
+        "stream": True,
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def wait_for_stdin_eof() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        while sys.stdin.buffer.read(65536):
+            pass
+
+
+# -- the servers (run with --serve, each in its own process) ------------------------------------
+def serve_fake(chunks: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from fake_server import FakeLMStudio
+
+    with FakeLMStudio() as fake:
+        fake.chat.stream([f"w{i} " for i in range(chunks)])
+        print(f"listening on {fake.url}", flush=True)
+        wait_for_stdin_eof()
+        stats = {"requests": fake.journal.total, "errors": len(fake.errors)}
+        if fake.errors:
+            stats["first_error"] = fake.errors[0][:2000]
+    print(json.dumps(stats), flush=True)
+
+
+def serve_bare(frames_file: str) -> None:
+    from aiohttp import web
+
+    frames = [bytes.fromhex(h) for h in json.loads(Path(frames_file).read_text())]
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        response = web.StreamResponse(
+            status=200,
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "Connection": "keep-alive",
+            },
+        )
+        await response.prepare(request)
+        for frame in frames:
+            await response.write(frame)
+        await response.write_eof()
+        return response
+
+    async def run() -> None:
+        app = web.Application()
+        app.router.add_post(PATH, handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        site = web.SockSite(runner, sock)
+        await site.start()
+        print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def watch() -> None:
+            wait_for_stdin_eof()
+            loop.call_soon_threadsafe(stop.set)
+
+        threading.Thread(target=watch, daemon=True).start()
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+        print(json.dumps({"stopped": True}), flush=True)
+
+    asyncio.run(run())
+
+
+class Server:
+    def __init__(self, kind: str, args: list[str], workdir: Path, use_pin: bool) -> None:
+        self.kind = kind
+        self.stderr_path = workdir / f"{kind}.stderr"
+        command = [sys.executable, str(Path(__file__).resolve()), "--serve", kind, *args]
+        if use_pin:
+            command += ["--cpu", str(SERVER_CPU)]
+        with self.stderr_path.open("w") as stderr:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                cwd=ROOT,
+            )
+        assert self.process.stdout is not None
+        line = read_line(self.process, START_TIMEOUT)
+        if not line.startswith("listening on http://127.0.0.1:"):
+            self.stop()
+            raise RuntimeError(
+                f"the {kind} server did not start (got {line!r}):\n"
+                + self.stderr_path.read_text(errors="replace")[-3000:]
+            )
+        self.port = int(line.rsplit(":", 1)[1])
+        self.stats: dict[str, Any] = {}
+
+    def stop(self) -> None:
+        out = ""
+        try:
+            out, _ = self.process.communicate(timeout=10)
+        except (subprocess.TimeoutExpired, ValueError, OSError):
+            self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
+                self.process.communicate(timeout=10)
+        for line in (out or "").splitlines()[::-1]:
+            with contextlib.suppress(ValueError):
+                self.stats = json.loads(line)
+                break
+
+
+def read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    result: list[str] = []
+    stdout = process.stdout
+    assert stdout is not None
+    reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return result[0].strip() if result else ""
+
+
+# -- the client ---------------------------------------------------------------------------------
+def build_request(port: int, body: bytes) -> bytes:
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Content-Type: application/json\r\nAccept: text/event-stream\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def dechunk(data: bytes) -> bytes:
+    """The body of a chunked HTTP/1.1 answer (its head already removed)."""
+    out = bytearray()
+    at = 0
+    while True:
+        end = data.index(b"\r\n", at)
+        size = int(data[at:end].split(b";")[0], 16)
+        if size == 0:
+            return bytes(out)
+        out += data[end + 2 : end + 2 + size]
+        at = end + 2 + size + 2
+
+
+async def one_stream(port: int, request: bytes) -> bytes:
+    """One streamed request; returns the decoded body (the SSE bytes)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        if head[9:12] != b"200":
+            raise RuntimeError(f"answer {head[:200]!r}")
+        rest = await reader.read()  # Connection: close: until the server closes
+    finally:
+        writer.close()
+    if b"transfer-encoding: chunked" in head.lower():
+        return dechunk(rest)
+    return rest
+
+
+def count_frames(body: bytes) -> int:
+    """``data:`` frames with a JSON payload (not ``[DONE]``)."""
+    return body.count(b"data: {")
+
+
+async def measure(port: int, request: bytes, streams: int, concurrency: int, chunks: int) -> float:
+    """Chunks per second over ``streams`` streams, ``concurrency`` at a time."""
+    loop = asyncio.get_running_loop()
+    frames = 0
+    pending = streams
+
+    async def worker() -> None:
+        nonlocal frames, pending
+        while pending > 0:
+            pending -= 1
+            body = await asyncio.wait_for(one_stream(port, request), STREAM_TIMEOUT)
+            got = count_frames(body)
+            if got < chunks:
+                raise RuntimeError(f"a stream carried {got} frames, not {chunks}")
+            frames += got
+
+    started = loop.time()
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, streams))))
+    return frames / (loop.time() - started)
+
+
+def capture_frames(port: int, request: bytes) -> list[bytes]:
+    """The fake's stream, cut into its frames (each ``data: ...\\n\\n``)."""
+    body = asyncio.run(one_stream(port, request))
+    return [part + b"\n\n" for part in body.split(b"\n\n") if part]
+
+
+def machine() -> dict[str, Any]:
+    import aiohttp
+
+    return {"python": sys.version.split()[0], "aiohttp": aiohttp.__version__}
+
+
+def run(args: argparse.Namespace) -> int:
+    use_pin = not args.no_pin and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2
+    if use_pin:
+        pin(CLIENT_CPU)
+    body = request_body()
+    levels: list[int] = args.concurrency
+    results: dict[int, dict[str, list[float]]] = {n: {k: [] for k in SERVERS} for n in levels}
+    servers: dict[str, Server] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-streaming-") as tmp:
+        workdir = Path(tmp)
+        try:
+            servers["fake"] = Server("fake", ["--chunks", str(args.chunks)], workdir, use_pin)
+            frames = capture_frames(servers["fake"].port, build_request(servers["fake"].port, body))
+            content = sum(1 for f in frames if f.startswith(b"data: {"))
+            if content < args.chunks:
+                raise RuntimeError(f"the fake's stream has {content} frames, not {args.chunks}")
+            frames_file = workdir / "frames.json"
+            frames_file.write_text(json.dumps([f.hex() for f in frames]))
+            servers["bare"] = Server("bare", ["--frames", str(frames_file)], workdir, use_pin)
+            stream_bytes = sum(len(f) for f in frames)
+            log(
+                f"streaming: {len(frames)} frames ({content} with content, {stream_bytes:,} "
+                f"bytes) per stream; {args.rounds} rounds x {args.streams} streams per server "
+                f"at concurrency {','.join(map(str, levels))}"
+            )
+            requests = {kind: build_request(s.port, body) for kind, s in servers.items()}
+
+            async def rounds() -> None:
+                for kind in SERVERS:  # warm-up
+                    await measure(servers[kind].port, requests[kind], 3, 1, content)
+                for level in levels:
+                    for number in range(args.rounds):
+                        order = SERVERS if number % 2 == 0 else SERVERS[::-1]
+                        for kind in order:
+                            rate = await measure(
+                                servers[kind].port, requests[kind], args.streams, level, content
+                            )
+                            results[level][kind].append(rate)
+                            log(
+                                f"c={level} round {number + 1}/{args.rounds} {kind}: "
+                                f"{rate:,.0f} chunks/s"
+                            )
+
+            asyncio.run(rounds())
+        finally:
+            for server in servers.values():
+                server.stop()
+    fake_errors = servers["fake"].stats.get("errors") if "fake" in servers else None
+    print(
+        f"{args.chunks}-chunk chat stream, no scripted delay; {args.rounds} rounds x "
+        f"{args.streams} streams per server and concurrency, interleaved"
+        + ("; servers on CPU 1, client on CPU 0" if use_pin else "")
+    )
+    print()
+    print("| concurrency | fake (chunks/s) | bare aiohttp (chunks/s) | fake/bare |")
+    print("|---|---|---|---|")
+    ratios = {}
+    for level in levels:
+        fake = statistics.median(results[level]["fake"])
+        bare = statistics.median(results[level]["bare"])
+        ratios[level] = fake / bare
+        print(f"| {level} | {fake:,.0f} | {bare:,.0f} | {ratios[level]:.2f}x |")
+    worst = min(ratios.values())
+    met = worst >= TARGET_RATIO
+    print(
+        f"\nfake/bare, lowest: {worst:.2f}x (target >= {TARGET_RATIO}x: "
+        f"{'met' if met else 'MISSED'})"
+    )
+    if fake_errors:
+        print(f"WARNING: the fake recorded {fake_errors} error(s)")
+    if args.json:
+        report = {
+            "benchmark": "streaming",
+            "machine": machine(),
+            "chunks": args.chunks,
+            "frames_per_stream": len(frames),
+            "stream_bytes": stream_bytes,
+            "streams": args.streams,
+            "rounds": args.rounds,
+            "pinned": use_pin,
+            "target_ratio": TARGET_RATIO,
+            "target_met": met,
+            "results": {
+                str(level): {
+                    "fake": {
+                        "median_chunks_per_s": statistics.median(results[level]["fake"]),
+                        "rounds": results[level]["fake"],
+                    },
+                    "bare": {
+                        "median_chunks_per_s": statistics.median(results[level]["bare"]),
+                        "rounds": results[level]["bare"],
+                    },
+                    "ratio": ratios[level],
+                }
+                for level in levels
+            },
+            "server_stats": {k: s.stats for k, s in servers.items()},
+        }
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+        log(f"wrote {args.json}")
+    if fake_errors:
+        return 2
+    return 0 if met else 1
+
+
+def levels(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("integers separated by commas") from None
+    if not values or any(not 1 <= v <= 64 for v in values):
+        raise argparse.ArgumentTypeError("levels from 1 to 64")
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=1000, help="pieces per stream")
+    parser.add_argument("--streams", type=int, default=10, help="streams per round")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--concurrency", type=levels, default=[1, 8], help="default 1,8")
+    parser.add_argument("--json", help="also write the figures as JSON")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin to CPUs")
+    parser.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
+    parser.add_argument("--frames", help=argparse.SUPPRESS)
+    parser.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve == "fake":
+        pin(args.cpu)
+        serve_fake(args.chunks)
+        return 0
+    if args.serve == "bare":
+        pin(args.cpu)
+        serve_bare(args.frames)
+        return 0
+    if not 1 <= args.chunks <= MAX_CHUNKS or not 1 <= args.streams <= 1000:
+        parser.error(f"--chunks 1 to {MAX_CHUNKS}, --streams 1 to 1000")
+    if not 1 <= args.rounds <= 50:
+        parser.error("--rounds 1 to 50")
+    started = time.perf_counter()
+    try:
+        code = run(args)
+    except (RuntimeError, OSError, ValueError, asyncio.TimeoutError) as exc:
+        log(f"bench_streaming: {exc}")
+        return 2
+    log(f"bench_streaming: {time.perf_counter() - started:.1f} s")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
