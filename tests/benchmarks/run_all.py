@@ -126,6 +126,13 @@ def log(text: str) -> None:
 
 
 # -- running ------------------------------------------------------------------------------------
+def bench_env() -> dict[str, str]:
+    """This environment, with bytecode caching on: as on a developer's machine. (Without it,
+    every run compiles the project's modules again, and import and start-up figures measure the
+    compiler.)"""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_bench(bench: Bench, workdir: Path, timeout: float) -> Outcome:
     out_json = workdir / f"{bench.name}.json"
     command = [sys.executable, str(HERE / bench.script), *bench.args, "--json", str(out_json)]
@@ -141,6 +148,7 @@ def run_bench(bench: Bench, workdir: Path, timeout: float) -> Outcome:
             stdin=subprocess.DEVNULL,
             text=True,
             cwd=ROOT,
+            env=bench_env(),
             start_new_session=True,  # its own process group, ended as one on a time-out
         )
 
@@ -984,6 +992,7 @@ def render(
             ["CPU", f"{machine['cpu']} ({machine['cores']} cores)"],
             ["OS", machine["os"]],
             ["Python", machine["python"]],
+            ["bytecode cache", machine["bytecode"]],
             ["packages", versions],
             [
                 "load average (1 min)",
@@ -1035,6 +1044,9 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version() + f" ({platform.python_implementation()})",
         "versions": versions(),
         "load_before": os.getloadavg()[0],
+        "bytecode": "PYTHONDONTWRITEBYTECODE was set here and is removed for the benchmarks"
+        if os.environ.get("PYTHONDONTWRITEBYTECODE")
+        else "written (the default)",
     }
     log(
         f"run_all: {len(chosen)} benchmarks, budget {args.budget:.0f} s; load average "
