@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    import httpx
+
     from fake_server import FakeLMStudio
     from pytest_lmstudio.provider import LMStudioProvider, SyncLMStudioProvider
 
 PROFILES = ("lmstudio", "openai")
+#: Idle connections of the shared sync pool close after this, before the fake's 5 s timeout.
+SHARED_KEEPALIVE_SECONDS = 2.0
 TRUTHY = ("true", "1", "yes", "on")
 FALSY = ("false", "0", "no", "off")
 MARKER_KEYWORDS = ("models", "scenario", "seed", "profile", "strict")
@@ -63,6 +67,7 @@ class _Session:
     live_error: str | None = None
     live_checked: bool = False
     extra_fakes: list[FakeLMStudio] = field(default_factory=list)
+    sync_transport: httpx.HTTPTransport | None = None
 
     def session_fake(self) -> FakeLMStudio:
         if self.fake is None:
@@ -76,7 +81,30 @@ class _Session:
             ).start()
         return self.fake
 
+    def shared_sync_transport(self) -> httpx.HTTPTransport:
+        """The connection pool of the session's ``lmstudio_sync_provider`` fixtures.
+
+        Each test gets a new provider (its own model cache, the fake's token of the moment),
+        but they all send through this pool, so the connection to the fake outlives a test:
+        opening and closing one per test was most of a test's cost. Idle connections expire
+        after 2 s, before the fake's keep-alive timeout (5 s) would close them under a request.
+        """
+        if self.sync_transport is None:
+            import httpx
+
+            from pytest_lmstudio.provider._core import shared_ssl_context
+
+            self.sync_transport = httpx.HTTPTransport(
+                verify=shared_ssl_context(),
+                trust_env=False,
+                limits=httpx.Limits(keepalive_expiry=SHARED_KEEPALIVE_SECONDS),
+            )
+        return self.sync_transport
+
     def close(self) -> None:
+        if self.sync_transport is not None:
+            self.sync_transport.close()
+            self.sync_transport = None
         if self.fake is not None:
             self.fake.close()
             self.fake = None
@@ -410,10 +438,20 @@ def _config_for(request: pytest.FixtureRequest, url: str) -> Any:
 def lmstudio_sync_provider(
     request: pytest.FixtureRequest, lmstudio_fake_url: str
 ) -> Iterator[SyncLMStudioProvider]:
-    """A ``SyncLMStudioProvider`` wired to the fake (or the live server); retries do not wait."""
+    """A ``SyncLMStudioProvider`` wired to the fake (or the live server); retries do not wait.
+
+    A new provider for each test (a fresh model cache, the fake's token), closed at teardown;
+    with the fake, its connections come from a pool the session keeps, so that a test does not
+    pay for opening one.
+    """
     from pytest_lmstudio.provider import SyncLMStudioProvider
 
-    provider = SyncLMStudioProvider(_config_for(request, lmstudio_fake_url), sleep=_no_wait)
+    transport = None
+    if _live_url(request) is None:
+        transport = request.config.stash[SESSION_KEY].shared_sync_transport()
+    provider = SyncLMStudioProvider(
+        _config_for(request, lmstudio_fake_url), sleep=_no_wait, transport=transport
+    )
     yield provider
     provider.close()
 

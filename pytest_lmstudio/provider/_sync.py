@@ -32,11 +32,27 @@ logger = logging.getLogger("pytest_lmstudio")
 _STREAM_CONTENT_TYPE = "text/event-stream"
 
 
+class _Borrowed(httpx.BaseTransport):
+    """A transport the provider uses but does not own: closing the provider leaves it open."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        pass
+
+
 class SyncLMStudioProvider:
     """A blocking LM Studio client (``with SyncLMStudioProvider() as provider: ...``).
 
     Safe to share between threads. ``sleep``, ``random``, ``clock`` and ``keepalive`` as on
-    ``LMStudioProvider`` (with ``time.sleep`` for ``anyio.sleep``).
+    ``LMStudioProvider`` (with ``time.sleep`` for ``anyio.sleep``). ``transport`` sends the
+    requests through an httpx transport of the caller's (a connection pool shared by several
+    providers, or a mock); the provider never closes it, and ``keepalive`` is then the
+    transport's business.
     """
 
     def __init__(
@@ -47,10 +63,14 @@ class SyncLMStudioProvider:
         random: Callable[[], float] | None = None,
         clock: Callable[[], float] | None = None,
         keepalive: bool = True,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.config = config if config is not None else LMStudioConfig.load()
         self._core = ProviderCore(self.config, random=random or _random.random)
-        self._http = httpx.Client(**self._core.client_options(keepalive=keepalive))
+        options = self._core.client_options(keepalive=keepalive)
+        if transport is not None:
+            options["transport"] = _Borrowed(transport)
+        self._http = httpx.Client(**options)
         self._sleep = sleep or time.sleep
         ttl = self.config.cache_ttl_seconds
         self._models: CacheSlot[tuple[ModelInfo, ...]] = CacheSlot(ttl, clock or time.monotonic)

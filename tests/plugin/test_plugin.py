@@ -125,6 +125,37 @@ def test_lmstudio_sync_provider(project: Project) -> None:
     project.run().assert_outcomes(passed=4)
 
 
+def test_lmstudio_sync_provider_shares_connections_not_state(project: Project) -> None:
+    """Each test gets a new provider (its own model cache, the fake's token of the moment),
+    but the connection to the fake is the session's: a test does not pay to open one."""
+    project.write("auth.json", '{"api_token": "scenario-token"}')
+    project.tests(
+        PRELUDE,
+        """
+        seen = {}
+
+        @pytest.mark.lmstudio(models=["acme/first-1b"], scenario="auth.json")
+        def test_first(lmstudio_fake, lmstudio_sync_provider):
+            seen["provider"] = lmstudio_sync_provider
+            assert [m.id for m in lmstudio_sync_provider.list_models()] == ["acme/first-1b"]
+
+        def test_second(lmstudio_fake, lmstudio_sync_provider):
+            assert lmstudio_sync_provider is not seen["provider"]
+            assert lmstudio_fake.open_connections() == 1  # the first test's, kept alive
+            assert [m.id for m in lmstudio_sync_provider.list_models()] == DEFAULT_IDS
+            assert lmstudio_fake.open_connections() == 1
+            assert lmstudio_fake.requests[-1].headers.get("Authorization") is None
+
+        @pytest.mark.lmstudio(scenario="auth.json")
+        def test_third(lmstudio_fake, lmstudio_sync_provider):
+            assert lmstudio_sync_provider.list_models()
+            auth = lmstudio_fake.requests[-1].headers.get("Authorization")
+            assert auth == "Bearer scenario-token"
+        """,
+    )
+    project.run().assert_outcomes(passed=3)
+
+
 def test_lmstudio_env(project: Project) -> None:
     """The variables point at the fake (with its token when auth is on) for the test only;
     a stale token and config file from the outer environment are hidden meanwhile."""

@@ -201,3 +201,36 @@ def test_without_keepalive(fake: FakeLMStudio, config: LMStudioConfig) -> None:
     with SyncLMStudioProvider(config, keepalive=False) as p:
         assert p.complete(HI).content
         assert p.complete(HI).content
+
+
+def test_a_borrowed_transport_is_shared_and_left_open(
+    fake: FakeLMStudio, config: LMStudioConfig
+) -> None:
+    """Providers given one transport send through its pool (one connection for both, in
+    turn), each with its own token; closing a provider leaves the transport to its owner."""
+    import httpx
+
+    fake.require_api_token(TOKEN)
+    fake.chat.reply("pooled")
+    with httpx.HTTPTransport() as transport:
+        with SyncLMStudioProvider(
+            dataclasses.replace(config, api_token=TOKEN), transport=transport
+        ) as first:
+            assert first.complete(HI).content == "pooled"
+        with pytest.raises(RuntimeError, match="closed"):
+            first.complete(HI)
+        with (
+            SyncLMStudioProvider(config, transport=transport) as second,
+            pytest.raises(AuthenticationError),
+        ):
+            second.list_models()
+        with SyncLMStudioProvider(
+            dataclasses.replace(config, api_token=TOKEN), transport=transport
+        ) as third:
+            assert third.complete(HI).content == "pooled"
+        assert fake.open_connections() == 1
+        assert [r.headers.get("Authorization") for r in fake.requests] == [
+            f"Bearer {TOKEN}",
+            None,
+            f"Bearer {TOKEN}",
+        ]
