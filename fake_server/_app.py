@@ -12,7 +12,7 @@ import math
 import random
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -694,12 +694,12 @@ class FakeApp:
         prefix = profile.chunk_prefix(completion_id, created, model.id)
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
-        frames = chat_frames(
+        frames, shapes = chat_frames_and_shapes(
             profile, prefix, message, finish, pieces, usage if include_usage else None
         )
         content_frames = len(frames) - (2 if include_usage else 1)
         if state.validate:
-            check_frames(frames, "chat")
+            check_frames(frames, "chat", shapes)
         return await self._send_sse(
             request, entry, frames, content_frames, stream, fault, state.seed
         )
@@ -814,12 +814,15 @@ class FakeApp:
             prefix = profile.completion_chunk_prefix(completion_id, created, model.id)
             frames = [profile.completion_chunk(prefix, p, None) for p in pieces or [""]]
             timed = len(frames)
+            shapes: list[Hashable] = ["text"] * timed
             frames.append(profile.completion_chunk(prefix, "", finish))
+            shapes.append("finish")
             options = body.get("stream_options")
             if isinstance(options, dict) and options.get("include_usage"):
                 frames.append(f'{prefix}"choices":[],"usage":{dumps(usage)}}}')
+                shapes.append("usage")
             if state.validate:
-                check_frames(frames, "completions")
+                check_frames(frames, "completions", shapes)
             plan = action if isinstance(action, Stream) else None
             return await self._send_sse(request, entry, frames, timed, plan, fault, state.seed)
         document = profile.completion(
@@ -1054,26 +1057,47 @@ def default_fail_message(status: int) -> str:
     }.get(status, f"HTTP {status}")
 
 
-def check_frames(frames: list[str], route: str) -> None:
-    """Check one frame of each distinct shape: frames of one shape differ only in strings."""
+def check_frames(frames: list[str], route: str, shapes: list[Hashable] | None = None) -> None:
+    """Check one frame of each distinct shape: frames of one shape differ only in strings.
+
+    ``shapes``, one per frame, is what the frames' builder knows of their shapes (so that the
+    frames need not be parsed to learn it); without it each frame is parsed to find its shape.
+    """
     schema = validator(CHUNK_SCHEMAS[route])
     seen: set[Any] = set()
-    for frame in frames:
+    for index, frame in enumerate(frames):
+        if shapes is not None:
+            if shapes[index] in seen:
+                continue
+            seen.add(shapes[index])
+            schema.check(json.loads(frame))
+            continue
         document = json.loads(frame)
         choices = document.get("choices") or [{}]
         choice = choices[0]
         delta = choice.get("delta")
-        shape: tuple[Any, ...] = (
-            tuple(sorted(delta)) if isinstance(delta, dict) else None,
+        shape = _shape(
+            delta if isinstance(delta, dict) else None,
             choice.get("finish_reason") is None,
             "usage" in document,
         )
-        if isinstance(delta, dict) and "tool_calls" in delta:
-            shape = (*shape, tuple(sorted(delta["tool_calls"][0])))
         if shape in seen:
             continue
         seen.add(shape)
         schema.check(document)
+
+
+def _shape(delta: dict[str, Any] | None, unfinished: bool, usage: bool) -> Hashable:
+    """What tells two chat chunks apart but for their strings: the delta's keys (and its
+    tool call's), whether it finishes, whether it carries usage."""
+    shape: tuple[Any, ...] = (
+        tuple(sorted(delta)) if delta is not None else None,
+        unfinished,
+        usage,
+    )
+    if delta is not None and "tool_calls" in delta:
+        shape = (*shape, tuple(sorted(delta["tool_calls"][0])))
+    return shape
 
 
 def chat_frames(
@@ -1090,6 +1114,18 @@ def chat_frames(
     type and name and empty arguments, then argument fragments; then an empty delta with the
     finish reason; then, when asked for, the usage chunk with ``choices: []``.
     """
+    return chat_frames_and_shapes(profile, prefix, message, finish, pieces, usage)[0]
+
+
+def chat_frames_and_shapes(
+    profile: Profile,
+    prefix: str,
+    message: ChatMessage,
+    finish: str,
+    pieces: list[str],
+    usage: dict[str, int] | None,
+) -> tuple[list[str], list[Hashable]]:
+    """``chat_frames``, and the shape of each frame (for ``check_frames``), from its delta."""
     deltas: list[dict[str, Any]] = [{"content": p} for p in pieces]
     for index, call in enumerate(message.tool_calls):
         function = call["function"]
@@ -1107,10 +1143,13 @@ def chat_frames(
     else:
         deltas.append({"role": "assistant", "content": ""})
     frames = [profile.chat_chunk(prefix, d, None) for d in deltas]
+    shapes = [_shape(d, True, False) for d in deltas]
     frames.append(profile.chat_chunk(prefix, {}, finish))
+    shapes.append(_shape({}, False, False))
     if usage is not None:
         frames.append(profile.usage_chunk(prefix, usage))
-    return frames
+        shapes.append(_shape(None, True, True))
+    return frames, shapes
 
 
 PREVIEW_ID = "123456789"

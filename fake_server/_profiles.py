@@ -23,9 +23,13 @@ OWNED_BY = "organization_owner"
 __all__ = ["PROFILES", "PROFILE_NAMES", "Profile", "ProfileName", "dumps"]
 
 
+#: One encoder for every call: ``json.dumps`` with arguments builds a new one each time.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(document: Any) -> str:
     """Compact JSON with raw UTF-8, as Express's ``res.json`` writes it."""
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(document)
 
 
 @dataclass(frozen=True)

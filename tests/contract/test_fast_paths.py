@@ -3,12 +3,21 @@ every broken copy of the valid ones."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from fake_server._app import ALLOWED_ROLES, chat_request_is_valid
-from fake_server._schemas import validator
+from fake_server._app import (
+    ALLOWED_ROLES,
+    _shape,
+    chat_frames,
+    chat_frames_and_shapes,
+    chat_request_is_valid,
+    check_frames,
+)
+from fake_server._profiles import PROFILES, ChatMessage
+from fake_server._schemas import SchemaViolation, validator
 from tests.contract.examples import INVALID, VALID
 from tests.contract.test_schemas import _variants
 
@@ -40,3 +49,75 @@ def test_fast_chat_check_agrees_with_the_whole_schema(chunk: int) -> None:
     documents = _documents()[chunk::4]
     disagreements = [d for d in documents if chat_request_is_valid(d) != whole.is_valid(d)]
     assert disagreements == []
+
+
+@pytest.mark.parametrize("profile", ["lmstudio", "openai"])
+@pytest.mark.parametrize(
+    "usage", [None, {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}]
+)
+@pytest.mark.parametrize(
+    "message, pieces",
+    [
+        (ChatMessage("Hello there"), ["Hel", "lo ", "there"]),
+        (ChatMessage(""), []),
+        (
+            ChatMessage(
+                None,
+                tool_calls=(
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "f", "arguments": '{"a": 1, "b": [1, 2]}'},
+                    },
+                ),
+            ),
+            [],
+        ),
+        (
+            ChatMessage(
+                "Let me check.",
+                tool_calls=(
+                    {
+                        "id": "call_2",
+                        "type": "function",
+                        "function": {"name": "g", "arguments": "{}"},
+                    },
+                ),
+            ),
+            ["Let me ", "check."],
+        ),
+    ],
+)
+def test_stream_frame_shapes_from_the_builder_are_those_of_the_parsed_frames(
+    profile: str, usage: Any, message: ChatMessage, pieces: list[str]
+) -> None:
+    """A stream is checked one frame per shape; the builder's shapes (from its deltas) must
+    be the ones parsing each frame gives, so that the same frames are checked."""
+    chosen = PROFILES[profile]
+    prefix = chosen.chunk_prefix("chatcmpl-1", 1, "qwen/qwen3-8b")
+    frames, shapes = chat_frames_and_shapes(chosen, prefix, message, "stop", pieces, usage)
+    assert frames == chat_frames(chosen, prefix, message, "stop", pieces, usage)
+    parsed = []
+    for frame in frames:
+        document = json.loads(frame)
+        choice = (document.get("choices") or [{}])[0]
+        delta = choice.get("delta")
+        parsed.append(
+            _shape(
+                delta if isinstance(delta, dict) else None,
+                choice.get("finish_reason") is None,
+                "usage" in document,
+            )
+        )
+    assert shapes == parsed
+    check_frames(frames, "chat", shapes)
+    check_frames(frames, "chat")
+
+
+def test_a_broken_frame_of_a_new_shape_is_caught() -> None:
+    chosen = PROFILES["lmstudio"]
+    prefix = chosen.chunk_prefix("chatcmpl-1", 1, "qwen/qwen3-8b")
+    frames, shapes = chat_frames_and_shapes(chosen, prefix, ChatMessage("ab"), "stop", ["a"], None)
+    broken = frames[-1].replace('"finish_reason":"stop"', '"finish_reason":"sideways"')
+    with pytest.raises(SchemaViolation):
+        check_frames([*frames[:-1], broken], "chat", shapes)
