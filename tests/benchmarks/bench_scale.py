@@ -11,8 +11,12 @@ the end of the 10th test to the end of the last, divided by the tests after the 
 steady state at every size. The cost after the first test alone, as ``bench_plugin.py``
 measures it, is reported beside it.
 It also reports the cost of the last 100 tests alone (a cost that grows within a run shows
-there) and the run's peak RSS. The sizes run alternately (``--rounds`` times each, smallest
-first in odd rounds, largest first in even ones) and the medians are compared.
+there) and the run's peak RSS. As a control, the respx suite of ``bench_plugin.py`` runs at the
+smallest and the largest size in the same rounds (``--control none`` to skip it): how much of
+a growth is pytest's own. The sizes run alternately (``--rounds`` times each, smallest
+first in odd rounds, largest first in even ones; a suite of under a fifth of the largest runs
+several times a round, up to 10, each run a sample, since a short run is noisy) and the
+medians of the samples are compared.
 
     .venv/bin/python tests/benchmarks/bench_scale.py [--sizes 100,1000,5000] [--rounds 3]
         [--json out.json]
@@ -43,6 +47,7 @@ TARGET_GROWTH = 0.10
 PER_FILE = 100
 TAIL = 100
 WARMUP_TESTS = 10
+MAX_REPEATS = 10
 MAX_TESTS = 20_000
 
 TIMER_PLUGIN = '''
@@ -73,13 +78,13 @@ def progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def write_suite(work: Path, tests: int) -> Path:
-    project = work / f"suite-{tests}"
+def write_suite(work: Path, tests: int, kind: str = "lmstudio") -> Path:
+    project = work / f"suite-{kind}-{tests}"
     project.mkdir()
     (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (project / "bench_timer.py").write_text(TIMER_PLUGIN, encoding="utf-8")
-    prologue = textwrap.dedent(PROLOGUES["lmstudio"])
-    body = textwrap.dedent(BODIES["lmstudio"])
+    prologue = textwrap.dedent(PROLOGUES[kind])
+    body = textwrap.dedent(BODIES[kind])
     for first in range(0, tests, PER_FILE):
         numbers = range(first, min(first + PER_FILE, tests))
         source = prologue + "".join("\n\n" + body.format(n=n) for n in numbers)
@@ -87,11 +92,13 @@ def write_suite(work: Path, tests: int) -> Path:
     return project
 
 
-def run_suite(project: Path, tests: int, timeout: float) -> dict[str, float]:
+def run_suite(
+    project: Path, tests: int, timeout: float, kind: str = "lmstudio"
+) -> dict[str, float]:
     out = project / "timer.json"
     env = {**pytest_env(autoload=False), "BENCH_TIMER_OUT": str(out)}
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    args += ["-p", PLUGINS["lmstudio"], "-p", "bench_timer"]
+    args += ["-p", PLUGINS[kind], "-p", "bench_timer"]
     started = time.perf_counter()
     done = subprocess.run(
         args, cwd=project, env=env, capture_output=True, text=True, timeout=timeout
@@ -116,6 +123,12 @@ def run_suite(project: Path, tests: int, timeout: float) -> dict[str, float]:
     }
 
 
+def repeats(tests: int, largest: int) -> int:
+    """Runs of a suite per round: a short run is noisy, so small suites run several times
+    (each run a sample), up to a fifth of the largest suite's tests in all."""
+    return min(MAX_REPEATS, max(1, largest // (tests * 5)))
+
+
 def sizes(text: str) -> list[int]:
     try:
         values = sorted({int(part) for part in text.split(",") if part.strip()})
@@ -130,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=sizes, default=[100, 1000, 5000])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--control",
+        choices=("respx", "none"),
+        default="respx",
+        help="also run the respx suite at the smallest and largest sizes: how pytest's own "
+        "cost grows (default respx)",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per pytest run")
     parser.add_argument("--json", type=Path, metavar="FILE")
     args = parser.parse_args(argv)
@@ -138,14 +158,30 @@ def main(argv: list[str] | None = None) -> int:
     chosen: list[int] = args.sizes
     load_before = os.getloadavg()[0]
     runs: dict[int, list[dict[str, float]]] = {n: [] for n in chosen}
+    control = [] if args.control == "none" else [chosen[0], chosen[-1]]
+    control_runs: dict[int, list[dict[str, float]]] = {n: [] for n in control}
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
         projects = {n: write_suite(work, n) for n in chosen}
-        progress(f"scale: suites of {', '.join(map(str, chosen))} tests, {args.rounds} rounds")
+        controls = {n: write_suite(work, n, args.control) for n in control}
+        progress(
+            f"scale: suites of {', '.join(map(str, chosen))} tests, {args.rounds} rounds"
+            + (f"; {args.control} at {control[0]} and {control[1]}" if control else "")
+        )
         run_suite(projects[chosen[0]], chosen[0], args.timeout)  # warm-up: bytecode, caches
+        if control:
+            run_suite(controls[control[0]], control[0], args.timeout, args.control)
         for number in range(args.rounds):
             order = chosen if number % 2 == 0 else chosen[::-1]
-            for n in order:
+            samples = [size for size in order for _ in range(repeats(size, chosen[-1]))]
+            for n in samples:
+                if n in control:
+                    result = run_suite(controls[n], n, args.timeout, args.control)
+                    control_runs[n].append(result)
+                    progress(
+                        f"round {number + 1}/{args.rounds} {args.control} {n} tests: "
+                        f"{result['per_test_ms']:.3f} ms/test"
+                    )
                 result = run_suite(projects[n], n, args.timeout)
                 runs[n].append(result)
                 progress(
@@ -178,6 +214,20 @@ def main(argv: list[str] | None = None) -> int:
         summary[n]["ratio_to_smallest"] = summary[n]["per_test_ms"] / base
     growth = summary[chosen[-1]]["ratio_to_smallest"] - 1
     met = abs(growth) <= TARGET_GROWTH
+    control_summary: dict[str, Any] = {}
+    if control:
+        per = {n: statistics.median(r["per_test_ms"] for r in control_runs[n]) for n in control}
+        control_summary = {
+            "kind": args.control,
+            "results": {
+                str(n): {
+                    "per_test_ms": per[n],
+                    "rounds": [r["per_test_ms"] for r in control_runs[n]],
+                }
+                for n in control
+            },
+            "growth": per[control[1]] / per[control[0]] - 1,
+        }
     print(
         f"lmstudio_fake + lmstudio_sync_provider, one scripted answer and one call per test, "
         f"{PER_FILE} tests per file; median of {args.rounds} runs per size\n"
@@ -198,6 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{chosen[-1]:,} tests against {chosen[0]:,}: {growth * 100:+.1f} % per test "
         f"(target within {TARGET_GROWTH * 100:.0f} %: {'met' if met else 'MISSED'})"
     )
+    if control_summary:
+        low, high = (control_summary["results"][str(n)]["per_test_ms"] for n in control)
+        print(
+            f"{args.control}, the same measure: {low:.3f} ms at {control[0]:,} tests, "
+            f"{high:.3f} ms at {control[1]:,}: {control_summary['growth'] * 100:+.1f} % "
+            "(pytest's own growth)"
+        )
     if args.json is not None:
         report = {
             "benchmark": "scale",
@@ -210,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             "growth": growth,
             "target_met": met,
             "results": {str(n): summary[n] for n in chosen},
+            "control": control_summary,
         }
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0 if met else 1

@@ -97,12 +97,12 @@ BENCHES = (
     Bench(
         "plugin",
         "bench_plugin.py",
-        ("--startup-runs", "9", "--import-runs", "11", "--tests", "300", "--rounds", "5"),
+        ("--startup-runs", "15", "--import-runs", "11", "--tests", "300", "--rounds", "5"),
         300,
         "per test, start-up, import and reset",
     ),
     Bench("timing", "bench_timing.py", ("--pairs", "200", "--runs", "3"), 120, "timing"),
-    Bench("scale", "bench_scale.py", ("--rounds", "3"), 300, "scale"),
+    Bench("scale", "bench_scale.py", ("--rounds", "5"), 300, "scale"),
     Bench(
         "memory", "bench_memory.py", ("--streams", "1000", "--requests", "100000"), 180, "memory"
     ),
@@ -254,6 +254,13 @@ def git_commit() -> str:
 # -- the report ---------------------------------------------------------------------------------
 def verdict(ok: bool) -> str:
     return "met" if ok else "**MISSED**"
+
+
+def spread(values: list[float]) -> str:
+    """A few runs one by one; many as their count and range."""
+    if len(values) <= 7:
+        return ", ".join(f"{v:.3f}" for v in values)
+    return f"{len(values)} runs, {min(values):.3f} to {max(values):.3f}"
 
 
 def table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -763,12 +770,15 @@ class Report:
         data = self.outcomes["scale"].data or {}
         results = data["results"]
         sizes = list(results)
+        samples = ", ".join(str(len(results[n]["rounds"])) for n in sizes)
         lines += [
             "Generated suites of `lmstudio_fake.chat.reply()` + `lmstudio_sync_provider.complete()`"
             f" tests, {data['tests_per_file']} per file, only the plugin loaded; per test: from "
             f"the end of test {data['warmup_tests']} to the end of the last (start-up, "
             f"collection and the first {data['warmup_tests']} tests left out: the same steady "
-            f"state at every size); median of {data['rounds']} alternating runs. Beside it: the "
+            f"state at every size); median of the runs, in {data['rounds']} alternating rounds "
+            f"(runs per size: {samples}: a short suite runs several times a round, since a "
+            "short run is noisy). Beside it: the "
             "figure counted from the first test, the cost of the last 100 tests of the run, and "
             "the run's peak RSS (pytest's own, the fake included: it runs in a thread).",
             "",
@@ -781,7 +791,7 @@ class Report:
                     f"{int(n):,}",
                     f"{s['per_test_ms']:.3f} ms",
                     f"{s['ratio_to_smallest']:.2f}x",
-                    ", ".join(f"{v:.3f}" for v in s["rounds"]),
+                    spread(s["rounds"]),
                     f"{s['after_first_ms']:.3f} ms",
                     f"{s['last_per_test_ms']:.3f} ms",
                     f"{s['wall_s']:.1f} s",
@@ -813,6 +823,20 @@ class Report:
             f"{int(sizes[0]):,}: {shown} ({growth * 100:+.1f} %).",
             "",
         ]
+        control = data.get("control") or {}
+        if control:
+            low_n, high_n = list(control["results"])
+            low = control["results"][low_n]
+            high = control["results"][high_n]
+            lines += [
+                f"Control, the same measure on the {control['kind']} suite of the per-test "
+                f"question (pytest's own growth), in the same rounds: {low['per_test_ms']:.3f} "
+                f"ms at {int(low_n):,} tests (runs {spread(low['rounds'])}),"
+                f" {high['per_test_ms']:.3f} ms at {int(high_n):,} (runs "
+                f"{spread(high['rounds'])}): "
+                f"{control['growth'] * 100:+.1f} %.",
+                "",
+            ]
 
         def draw(figure: Any, axes: Any) -> None:
             xs = [int(n) for n in sizes]
@@ -830,6 +854,15 @@ class Report:
                 color="#7570b3",
                 label="last 100 tests of the run",
             )
+            if control:
+                points = sorted((int(n), v["per_test_ms"]) for n, v in control["results"].items())
+                axes.plot(
+                    [p[0] for p in points],
+                    [p[1] for p in points],
+                    "^:",
+                    color="#1b9e77",
+                    label=f"{control['kind']} (control)",
+                )
             axes.set_xscale("log")
             axes.set_xticks(xs, [f"{x:,}" for x in xs])
             axes.set_ylim(bottom=0)
