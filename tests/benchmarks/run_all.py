@@ -241,7 +241,17 @@ def git_commit() -> str:
         )
         if done.returncode == 0:
             dirty = subprocess.run(
-                ["git", "status", "--porcelain", "--untracked-files=no"],
+                # The report and its charts (the previous run's) do not count.
+                [
+                    "git",
+                    "status",
+                    "--porcelain",
+                    "--untracked-files=no",
+                    "--",
+                    ".",
+                    ":!docs/benchmarks.md",
+                    ":!docs/benchmarks",
+                ],
                 capture_output=True,
                 text=True,
                 cwd=ROOT,
@@ -831,9 +841,9 @@ class Report:
             lines += [
                 f"Control, the same measure on the {control['kind']} suite of the per-test "
                 f"question (pytest's own growth), in the same rounds: {low['per_test_ms']:.3f} "
-                f"ms at {int(low_n):,} tests (runs {spread(low['rounds'])}),"
-                f" {high['per_test_ms']:.3f} ms at {int(high_n):,} (runs "
-                f"{spread(high['rounds'])}): "
+                f"ms at {int(low_n):,} tests ({spread(low['rounds'])}),"
+                f" {high['per_test_ms']:.3f} ms at {int(high_n):,} "
+                f"({spread(high['rounds'])}): "
                 f"{control['growth'] * 100:+.1f} %.",
                 "",
             ]
