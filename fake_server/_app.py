@@ -13,6 +13,7 @@ import random
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -359,16 +360,12 @@ class FakeApp:
         elif route == "embeddings":
             response = self._embeddings(body, model, state, action)
         else:
-            src = ContentSource(state.seed, body)
-            created = int(state.clock())
-            if route == "chat":
-                response = await self._chat(
-                    request, body, model, state, native, action, src, created, fault, entry
-                )
-            else:
-                response = await self._completions(
-                    request, body, model, state, native, action, src, created, fault, entry
-                )
+            ask = _Ask(
+                request, entry, body, model, state, native, action, fault,
+                ContentSource(state.seed, body), int(state.clock()),
+            )  # fmt: skip
+            answer = self._chat if route == "chat" else self._completions
+            response = await answer(ask)
         return await self._finish(request, entry, response, fault)
 
     async def _prepare(
@@ -561,43 +558,24 @@ class FakeApp:
         )
 
     # -- chat -----------------------------------------------------------------------------
-    async def _chat(
-        self,
-        request: web.Request,
-        body: dict[str, Any],
-        model: Model,
-        state: _State,
-        native: bool,
-        action: Action | None,
-        src: ContentSource,
-        created: int,
-        fault: Fault | None,
-        entry: RecordedRequest,
-    ) -> web.StreamResponse:
-        message, finish, pieces = self._chat_answer(body, action, src)
+    async def _chat(self, ask: _Ask) -> web.StreamResponse:
+        body, action, state, native = ask.body, ask.action, ask.state, ask.native
+        message, finish, pieces = self._chat_answer(body, action, ask.src)
         usage = self._usage(action, prompt_tokens_for_chat(body), message, pieces)
-        completion_id = src.completion_id("chatcmpl-")
+        completion_id = ask.src.completion_id("chatcmpl-")
         if body.get("stream"):
-            stream = action if isinstance(action, Stream) else None
-            return await self._stream_chat(
-                request,
-                body,
-                model,
-                state,
-                completion_id,
-                created,
-                message,
-                finish,
-                pieces,
-                usage,
-                stream,
-                fault,
-                entry,
+            prefix = state.profile.chunk_prefix(completion_id, ask.created, ask.model.id)
+            wanted = include_usage(body)
+            frames, shapes = chat_frames_and_shapes(
+                state.profile, prefix, message, finish, pieces, usage if wanted else None
             )
+            if state.validate:
+                check_frames(frames, "chat", shapes)
+            return await self._send_sse(ask, frames, len(frames) - (2 if wanted else 1))
         document = state.profile.chat_completion(
             completion_id=completion_id,
-            created=created,
-            model=model,
+            created=ask.created,
+            model=ask.model,
             message=message,
             finish_reason=finish,
             usage=usage,
@@ -674,45 +652,8 @@ class FakeApp:
                     self._valid_shapes.add(key)
         return self.json_response(200, document)
 
-    async def _stream_chat(
-        self,
-        request: web.Request,
-        body: dict[str, Any],
-        model: Model,
-        state: _State,
-        completion_id: str,
-        created: int,
-        message: ChatMessage,
-        finish: str,
-        pieces: list[str],
-        usage: dict[str, int],
-        stream: Stream | None,
-        fault: Fault | None,
-        entry: RecordedRequest,
-    ) -> web.StreamResponse:
-        profile = state.profile
-        prefix = profile.chunk_prefix(completion_id, created, model.id)
-        options = body.get("stream_options")
-        include_usage = isinstance(options, dict) and options.get("include_usage") is True
-        frames, shapes = chat_frames_and_shapes(
-            profile, prefix, message, finish, pieces, usage if include_usage else None
-        )
-        content_frames = len(frames) - (2 if include_usage else 1)
-        if state.validate:
-            check_frames(frames, "chat", shapes)
-        return await self._send_sse(
-            request, entry, frames, content_frames, stream, fault, state.seed
-        )
-
     async def _send_sse(
-        self,
-        request: web.Request,
-        entry: RecordedRequest,
-        frames: list[str],
-        timed_frames: int,
-        stream: Stream | None,
-        fault: Fault | None,
-        seed: int,
+        self, ask: _Ask, frames: list[str], timed_frames: int
     ) -> web.StreamResponse:
         """Write ``data:`` frames then ``[DONE]``, with a stream rule's timing and faults.
 
@@ -720,6 +661,7 @@ class FakeApp:
         jitter) measured from the start, so a long stream does not drift; the closing frames
         follow at once.
         """
+        request, entry, fault, seed = ask.request, ask.entry, ask.fault, ask.state.seed
         response = web.StreamResponse(
             status=200,
             headers={
@@ -736,7 +678,7 @@ class FakeApp:
         )
         await response.prepare(request)
         entry.status = response.status  # sent: a test reading the journal at [DONE] sees it
-        plan = stream or Stream(chunks=())
+        plan = ask.plan or Stream(chunks=())
         rng = random.Random(plan.split_seed if plan.split_seed is not None else seed)
         split = rng if plan.split_seed is not None else None
         wire = _SseWire(request, entry, response, fault, split)
@@ -782,19 +724,8 @@ class FakeApp:
         return response
 
     # -- completions ----------------------------------------------------------------------
-    async def _completions(
-        self,
-        request: web.Request,
-        body: dict[str, Any],
-        model: Model,
-        state: _State,
-        native: bool,
-        action: Action | None,
-        src: ContentSource,
-        created: int,
-        fault: Fault | None,
-        entry: RecordedRequest,
-    ) -> web.StreamResponse:
+    async def _completions(self, ask: _Ask) -> web.StreamResponse:
+        body, action, state, native = ask.body, ask.action, ask.state, ask.native
         if isinstance(action, Reply):
             text = action.content or ""
             finish = action.finish_reason or "stop"
@@ -804,31 +735,29 @@ class FakeApp:
             finish = action.finish_reason or "stop"
             pieces = list(action.chunks)
         else:
-            pieces, cut = limited_pieces(src.sentences(), token_limit(body))
+            pieces, cut = limited_pieces(ask.src.sentences(), token_limit(body))
             text = "".join(pieces)
             finish = "length" if cut else "stop"
         usage = self._usage(action, prompt_tokens_for_completion(body), ChatMessage(text), pieces)
-        completion_id = src.completion_id("cmpl-")
+        completion_id = ask.src.completion_id("cmpl-")
         profile = state.profile
         if body.get("stream"):
-            prefix = profile.completion_chunk_prefix(completion_id, created, model.id)
+            prefix = profile.completion_chunk_prefix(completion_id, ask.created, ask.model.id)
             frames = [profile.completion_chunk(prefix, p, None) for p in pieces or [""]]
             timed = len(frames)
             shapes: list[Hashable] = ["text"] * timed
             frames.append(profile.completion_chunk(prefix, "", finish))
             shapes.append("finish")
-            options = body.get("stream_options")
-            if isinstance(options, dict) and options.get("include_usage"):
-                frames.append(f'{prefix}"choices":[],"usage":{dumps(usage)}}}')
+            if include_usage(body):
+                frames.append(profile.usage_chunk(prefix, usage))
                 shapes.append("usage")
             if state.validate:
                 check_frames(frames, "completions", shapes)
-            plan = action if isinstance(action, Stream) else None
-            return await self._send_sse(request, entry, frames, timed, plan, fault, state.seed)
+            return await self._send_sse(ask, frames, timed)
         document = profile.completion(
             completion_id=completion_id,
-            created=created,
-            model=model,
+            created=ask.created,
+            model=ask.model,
             text=text,
             finish_reason=finish,
             usage=usage,
@@ -979,6 +908,33 @@ def chat_request_is_valid(body: dict[str, Any]) -> bool:
         if not check(message):
             return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """One inference request on its way to an answer: what every answering step needs."""
+
+    request: web.Request
+    entry: RecordedRequest
+    body: dict[str, Any]
+    model: Model
+    state: _State
+    native: bool
+    action: Action | None
+    fault: Fault | None
+    src: ContentSource
+    created: int
+
+    @property
+    def plan(self) -> Stream | None:
+        """The stream rule that times this answer, if any."""
+        return self.action if isinstance(self.action, Stream) else None
+
+
+def include_usage(body: Mapping[str, Any]) -> bool:
+    """``stream_options.include_usage``: LM Studio then sends a usage chunk before [DONE]."""
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def token_limit(body: Mapping[str, Any]) -> int | None:
