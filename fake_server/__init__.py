@@ -12,8 +12,9 @@ from __future__ import annotations
 from ._catalog import Model
 from ._errors import FakeCheckError, FakeServerError, ScenarioError, ScriptError
 from ._journal import RecordedRequest
-from ._script import RouteScript, Rule
+from ._script import RouteScript
 from ._server import NOT_GIVEN, FakeLMStudio
+from .engine import Rule
 
 __all__ = [
     "NOT_GIVEN",

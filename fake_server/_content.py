@@ -20,6 +20,7 @@ import math
 import random
 import re
 import struct
+from collections.abc import Mapping
 from typing import Any
 
 from faker.providers.lorem.en_US import Provider as _LoremProvider
@@ -89,7 +90,7 @@ class ContentSource:
 
     __slots__ = ("_digest", "rng")
 
-    def __init__(self, seed: int, body: dict[str, Any], salt: str = "") -> None:
+    def __init__(self, seed: int, body: Mapping[str, Any], salt: str = "") -> None:
         key = {k: v for k, v in body.items() if k not in _TRANSPORT_FIELDS}
         canonical = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
         digest = hashlib.blake2b(

@@ -1,200 +1,48 @@
-"""Scripting: rules (a matcher plus an action) per route, and the API that makes them.
+"""Scripting: the API that makes rules (a matcher plus an action) per route.
 
 ``fake.chat.reply("hi", times=2)`` adds a rule to the chat route. For each request the fake
 tries the route's rules in the order they were added and uses the first one that matches
-and is not used up (``times``); when none does, the default answer is sent.
+and is not used up (``times``); when none does, the default answer is sent. Rules match on
+the turn, so a chat rule answers a chat request through any door (``when(api=...)``
+narrows it to one).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Protocol
 
-from ._content import message_text
 from ._errors import ScriptError
-
-if TYPE_CHECKING:
-    from ._server import FakeLMStudio
-
-RouteName = Literal["chat", "completions", "embeddings", "models"]
-DEFAULT_STREAM_ERROR = (
-    "Input does not fit in context length. The input has 31430 tokens, but the context "
-    "length only supports 30000 tokens."
+from .dialects import APIS
+from .engine import (
+    DEFAULT_STREAM_ERROR,
+    Action,
+    Fail,
+    Fault,
+    Matcher,
+    Raw,
+    Reply,
+    Respond,
+    RouteName,
+    Rule,
+    Stream,
 )
-ROUTE_NAMES: tuple[RouteName, ...] = ("chat", "completions", "embeddings", "models")
+
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls")
 
-__all__ = [
-    "FAULT_KINDS",
-    "Fail",
-    "Fault",
-    "Matcher",
-    "Raw",
-    "Reply",
-    "Respond",
-    "RouteScript",
-    "Rule",
-    "Stream",
-]
+__all__ = ["RouteScript", "RuleSink"]
 
 
-# -- actions ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Reply:
-    """A normal answer: text and/or tool calls (chat, completions) or vectors (embeddings)."""
-
-    content: str | None = None
-    tool_calls: tuple[dict[str, Any], ...] = ()
-    finish_reason: str | None = None
-    usage: Mapping[str, int] | None = None
-    reasoning: str | None = None
-    embeddings: tuple[tuple[float, ...], ...] | None = None
-
-
-@dataclass(frozen=True)
-class Stream:
-    """A streamed answer: content pieces sent as SSE chunks, on a schedule, with faults."""
-
-    chunks: tuple[str, ...]
-    ttft: float = 0.0
-    interval: float = 0.0
-    finish_reason: str | None = None
-    usage: Mapping[str, int] | None = None
-    tool_calls: tuple[dict[str, Any], ...] = ()
-    jitter: float = 0.0
-    drop_after: int | None = None
-    stall_after: int | None = None
-    error_after: int | None = None
-    error_message: str = DEFAULT_STREAM_ERROR
-    done: bool = True
-    split_seed: int | None = None
-
-
-@dataclass(frozen=True)
-class Fail:
-    """An error answer in LM Studio's object form (or ``body`` as given)."""
-
-    status: int
-    message: str | None = None
-    retry_after: float | None = None
-    type: str | None = None
-    code: str | None = None
-    body: Any = None
-
-
-@dataclass(frozen=True)
-class Respond:
-    """Any JSON body; checked against the route's schema unless ``validate=False``."""
-
-    json: Any
-    status: int = 200
-    headers: Mapping[str, str] = field(default_factory=dict)
-    validate: bool = True
-
-
-@dataclass(frozen=True)
-class Raw:
-    """Bytes sent as they are: the way to send a malformed answer on purpose."""
-
-    body: bytes
-    status: int = 200
-    content_type: str = "application/json; charset=utf-8"
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-Action = Reply | Stream | Fail | Respond | Raw
-
-FaultKind = Literal[
-    "hang", "drop", "reset_connection", "garbage", "malformed", "truncate", "slow_body"
-]
-FAULT_KINDS: tuple[str, ...] = (
-    "hang", "drop", "reset_connection", "garbage", "malformed", "truncate", "slow_body",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Fault:
-    """How the answer goes wrong on the wire (see ``RouteScript.hang`` and friends)."""
-
-    kind: FaultKind
-    size: int = 64
-    after_bytes: int = 0
-    bytes_per_second: float = 0.0
-
-
-# -- matching -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Matcher:
-    """Which requests a rule answers. Every given condition must hold."""
-
-    model: str | None = None
-    contains: str | None = None
-    stream: bool | None = None
-
-    def matches(self, body: Mapping[str, Any] | None, resolved_model: str | None) -> bool:
-        if self.model is not None:
-            requested = body.get("model") if body else None
-            if self.model != requested and self.model != resolved_model:
-                return False
-        if self.stream is not None and bool(body and body.get("stream")) != self.stream:
-            return False
-        return self.contains is None or self.contains in request_text(body)
-
-    def describe(self) -> str:
-        parts = [f"{k}={v!r}" for k, v in vars(self).items() if v is not None]
-        return f".when({', '.join(parts)})" if parts else ""
-
-
-def request_text(body: Mapping[str, Any] | None) -> str:
-    """The text a ``contains=`` condition searches: messages, prompt or embedding input."""
-    if not body:
-        return ""
-    messages = body.get("messages")
-    if isinstance(messages, list):
-        return "\n".join(message_text(m.get("content")) for m in messages if isinstance(m, dict))
-    for key in ("prompt", "input"):
-        value = body.get(key)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, list):
-            return "\n".join(v for v in value if isinstance(v, str))
-    return ""
-
-
-_rule_ids = itertools.count(1)
-
-
-@dataclass(eq=False)
-class Rule:
-    """One scripted answer. ``calls`` counts the requests it answered."""
-
-    route: RouteName
-    matcher: Matcher
-    action: Action | None  # None: the default answer
-    times: int | None = None
-    fault: Fault | None = None
-    delay: float = 0.0
-    calls: int = 0
-    origin: str = ""
-    call_text: str = ""
-    id: int = field(default_factory=lambda: next(_rule_ids))
+class RuleSink(Protocol):
+    """Where a ``RouteScript`` puts its rules (the fake)."""
 
     @property
-    def exhausted(self) -> bool:
-        return self.times is not None and self.calls >= self.times
+    def rules(self) -> list[Rule]: ...
 
-    def describe(self) -> str:
-        times = f" times={self.times}" if self.times is not None else ""
-        where = f" (scripted at {self.origin})" if self.origin else ""
-        return f"fake.{self.route}{self.matcher.describe()}.{self.call_text}{times}{where}"
-
-    def __repr__(self) -> str:
-        return f"<Rule #{self.id} {self.describe()} calls={self.calls}>"
+    def _add_rule(self, rule: Rule) -> None: ...
 
 
 def _caller_origin() -> str:
@@ -327,7 +175,7 @@ class RouteScript:
     """The scripting API of one route: ``fake.chat``, ``fake.completions``, ``fake.embeddings``,
     ``fake.models``. Every method adds a rule and returns it."""
 
-    def __init__(self, server: FakeLMStudio, route: RouteName, matcher: Matcher | None = None):
+    def __init__(self, server: RuleSink, route: RouteName, matcher: Matcher | None = None):
         self._server = server
         self._route: RouteName = route
         self._matcher = matcher or Matcher()
@@ -341,18 +189,23 @@ class RouteScript:
         model: str | None = None,
         contains: str | None = None,
         stream: bool | None = None,
+        api: str | None = None,
     ) -> RouteScript:
         """Narrow the next rule to requests for ``model``, whose text has ``contains``,
-        or that are (or are not) streamed."""
+        that are (or are not) streamed, or that came through one door (``api``: "openai"
+        for ``/v1``, "rest-v0" for ``/api/v0``)."""
         for name, value in (("model", model), ("contains", contains)):
             if value is not None and not isinstance(value, str):
                 raise ScriptError(f"when({name}=...) takes a string, got {value!r}")
         if stream is not None and not isinstance(stream, bool):
             raise ScriptError(f"when(stream=...) takes True or False, got {stream!r}")
+        if api is not None and api not in APIS:
+            raise ScriptError(f"when(api=...) takes one of {', '.join(APIS)}; got {api!r}")
         merged = Matcher(
             model=model if model is not None else self._matcher.model,
             contains=contains if contains is not None else self._matcher.contains,
             stream=stream if stream is not None else self._matcher.stream,
+            api=api if api is not None else self._matcher.api,
         )
         return RouteScript(self._server, self._route, merged)
 

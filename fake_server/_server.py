@@ -8,14 +8,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from ._app import FakeApp, preview_documents
 from ._catalog import (
     DEFAULT_CONTEXT_LENGTH,
     DEFAULT_EMBEDDING_DIMENSIONS,
@@ -27,11 +26,14 @@ from ._catalog import (
     default_models,
 )
 from ._errors import FakeCheckError, FakeServerError, ScriptError
-from ._faults import Chaos, check_chaos_faults
 from ._journal import DEFAULT_JOURNAL_LIMIT, Journal, RecordedRequest
 from ._profiles import PROFILE_NAMES, PROFILES, Profile
-from ._schemas import validator
-from ._script import RouteName, RouteScript, Rule
+from ._scenario import apply_scenario
+from ._scenario_file import read_scenario
+from ._script import RouteScript
+from .dialects import rule_problems
+from .engine import Chaos, Engine, Rule, State, check_chaos_faults
+from .transport import HELD, build_app
 
 #: Larger bodies get a 413. Big enough for a few base64 images.
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -53,34 +55,6 @@ class _NotGiven:
 
 
 NOT_GIVEN = _NotGiven()
-
-
-@dataclass
-class _State:
-    """Everything ``reset()`` restores. Swapped as a whole, so handlers see one consistent view."""
-
-    catalog: Catalog
-    profile: Profile
-    seed: int
-    jit: bool
-    api_token: str | None
-    validate: bool
-    cors: bool
-    single_loaded_fallback: bool
-    clock: Callable[[], float]
-    rules: list[Rule] = field(default_factory=list)
-    chaos: Chaos | None = None
-    while_loading: str = "wait"
-
-    def copy(self) -> _State:
-        """A fresh copy: its own catalog, the rules with their counts at zero, chaos with its
-        random source back at its seed."""
-        return replace(
-            self,
-            catalog=self.catalog.copy(),
-            rules=[replace(r, calls=0) for r in self.rules],
-            chaos=None if self.chaos is None else replace(self.chaos),
-        )
 
 
 def _profile(name: object) -> Profile:
@@ -138,12 +112,8 @@ class FakeLMStudio:
         # "localhost" may resolve to 127.0.0.1 and ::1, which port 0 would bind on two ports.
         self._host = "127.0.0.1" if host == "localhost" else host
         self._port = port
-        self._on_request = on_request
         self._max_body_bytes = max_body_bytes
-        self._lock = threading.RLock()
-        self._journal = Journal(journal_limit)
-        self._errors: list[str] = []
-        self._initial = _State(
+        initial = State(
             catalog=Catalog(m.copy() for m in (default_models() if models is None else models)),
             profile=_profile(DEFAULT_PROFILE if isinstance(profile, _NotGiven) else profile),
             seed=_seed(0 if isinstance(seed, _NotGiven) else seed),
@@ -154,11 +124,12 @@ class FakeLMStudio:
             single_loaded_fallback=bool(single_loaded_fallback),
             clock=clock or time.time,
         )
-        self._state = self._initial.copy()
+        self._engine = Engine(initial, Journal(journal_limit), on_request)
+        self._lock = self._engine.lock
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
-        self._app: FakeApp | None = None
+        self._app: web.Application | None = None
         self._bound_port: int | None = None
         self._closed = False
         self._start_lock = threading.Lock()
@@ -178,7 +149,7 @@ class FakeLMStudio:
                 self.set_jit(jit)
             if not isinstance(api_token, _NotGiven):
                 self.require_api_token(api_token)
-            self._initial = self._state.copy()
+            self._engine.initial = self._engine.state.copy()
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> FakeLMStudio:
@@ -227,11 +198,10 @@ class FakeLMStudio:
         loop, app = self._loop, self._app
         if loop is not None and app is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop is closing
-                loop.call_soon_threadsafe(app.release_all)
+                loop.call_soon_threadsafe(app[HELD].release_all)
 
     async def _serve(self) -> None:
-        self._app = FakeApp(self)
-        app = self._app.build(self._max_body_bytes)
+        app = self._app = build_app(self._engine, self, self._max_body_bytes)
         runner = web.AppRunner(
             app,
             access_log=None,
@@ -267,7 +237,7 @@ class FakeLMStudio:
 
     async def _shutdown(self) -> None:
         if self._app is not None:
-            self._app.release_all()
+            self._app[HELD].release_all()
         current = asyncio.current_task()
         if self._runner is not None:
             # Cancel handlers first so that a hung or sleeping request cannot delay the close.
@@ -342,10 +312,7 @@ class FakeLMStudio:
     def reset(self) -> None:
         """Back to the state the fake was created with: its catalog and settings, no rules,
         an empty journal, no recorded errors."""
-        with self._lock:
-            self._state = self._initial.copy()
-            self._errors.clear()
-        self._journal.clear()
+        self._engine.reset()
         self._release_held()
 
     @property
@@ -529,6 +496,11 @@ class FakeLMStudio:
         with self._lock:
             return [m.copy() for m in self._state.catalog.models()]
 
+    @property
+    def _state(self) -> State:
+        """The current state (a request keeps the one it started with)."""
+        return self._engine.state
+
     # -- rules ----------------------------------------------------------------------------
     @property
     def rules(self) -> list[Rule]:
@@ -536,75 +508,39 @@ class FakeLMStudio:
             return list(self._state.rules)
 
     def _add_rule(self, rule: Rule) -> None:
+        """Add a rule after checking what it would send with the encoders that will send it."""
         with self._lock:
-            profile = self._state.profile
-            catalog = self._state.catalog
-        for schema_names, document in preview_documents(rule, profile, catalog):
-            problems = []
-            for name in schema_names:
-                error = (
-                    validator(name).first_error(document)
-                    if not validator(name).is_valid(document)
-                    else None
-                )
-                if error is None:
-                    break
-                problems.append(error)
-            else:
-                details = "; ".join(str(p) for p in problems)
-                raise ScriptError(
-                    f"{rule.describe()} would send an answer that breaks the API format: "
-                    f"{details}. Fix the scripted values, or send it on purpose with "
-                    "respond(..., validate=False) or raw(...)."
-                )
-        with self._lock:
-            self._state.rules.append(rule)
-
-    def _pick_rule(
-        self, route: RouteName, body: Mapping[str, Any] | None, model_id: str | None
-    ) -> Rule | None:
-        with self._lock:
-            for rule in self._state.rules:
-                if (
-                    rule.route == route
-                    and not rule.exhausted
-                    and rule.matcher.matches(body, model_id)
-                ):
-                    rule.calls += 1
-                    return rule
-        return None
+            state = self._state
+        problems = rule_problems(rule, state)
+        if problems:
+            raise ScriptError(
+                f"{rule.describe()} would send an answer that breaks the API format: "
+                f"{'; '.join(problems)}. Fix the scripted values, or send it on purpose with "
+                "respond(..., validate=False) or raw(...)."
+            )
+        self._engine.add_rule(rule)
 
     # -- journal and checks ---------------------------------------------------------------
     @property
     def requests(self) -> list[RecordedRequest]:
         """What the fake received, oldest first (the last ``journal_limit`` requests)."""
-        return self._journal.snapshot()
+        return self._engine.journal.snapshot()
 
     @property
     def journal(self) -> Journal:
-        return self._journal
+        return self._engine.journal
 
     @property
     def errors(self) -> list[str]:
         """Errors inside the server (a bug, or a scripted answer that broke at send time)."""
-        with self._lock:
-            return list(self._errors)
-
-    def _request_done(self, entry: RecordedRequest) -> None:
-        if self._on_request is not None:
-            try:
-                self._on_request(entry)
-            except Exception as exc:
-                self._record_error(f"on_request callback failed: {exc!r}")
+        return self._engine.errors
 
     def _record_error(self, text: str) -> None:
-        with self._lock:
-            self._errors.append(text)
+        self._engine.record_error(text)
 
     def unused_rules(self) -> list[Rule]:
         """Rules given ``times=n`` that answered fewer than n requests."""
-        with self._lock:
-            return [r for r in self._state.rules if r.times is not None and r.calls < r.times]
+        return self._engine.unused_rules()
 
     def check(self) -> None:
         """Raise ``FakeCheckError`` if a ``times=`` rule was not used up or the server failed."""
@@ -628,15 +564,31 @@ class FakeLMStudio:
         raise FakeCheckError("\n".join(lines))
 
     # -- scenarios ------------------------------------------------------------------------
-    def load_scenario(self, scenario: str | os.PathLike[str] | Mapping[str, Any]) -> None:
-        """Apply a scenario (a JSON or TOML file, or its mapping): models, rules, settings."""
-        from ._scenario import apply_scenario, read_scenario
+    def load_scenario(
+        self,
+        scenario: str | os.PathLike[str] | Mapping[str, Any],
+        *,
+        source: str | None = None,
+    ) -> None:
+        """Apply a scenario (a JSON or TOML file, or its mapping): models, rules, settings.
 
+        All or nothing: a scenario that fails half way leaves the fake as it was. ``source``
+        names it in errors and in its rules' origin (default: the file's path).
+        """
         if isinstance(scenario, Mapping):
-            apply_scenario(self, scenario, "<scenario>")
+            data, name = scenario, source or "<scenario>"
         else:
             path = Path(scenario)
-            apply_scenario(self, read_scenario(path), str(path))
+            data, name = read_scenario(path), source or str(path)
+        with self._lock:
+            state = self._state
+            saved = replace(state, catalog=state.catalog.copy(), rules=list(state.rules))
+        try:
+            apply_scenario(self, data, name)
+        except BaseException:
+            with self._lock:
+                self._engine.state = saved
+            raise
 
 
 def _check_token(token: object) -> str | None:

@@ -242,7 +242,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _check_scenario_file(path: Path, source: str) -> None:
     from fake_server import ScenarioError
-    from fake_server._scenario import read_scenario, validate_scenario
+    from fake_server._scenario_file import read_scenario, validate_scenario
 
     try:
         validate_scenario(read_scenario(path), str(path))

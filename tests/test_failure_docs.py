@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from fake_server import FakeLMStudio
-from fake_server._faults import CHAOS_CHOICES
-from fake_server._script import FAULT_KINDS
+from fake_server.engine import CHAOS_CHOICES, FAULT_KINDS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TITLE = "## Testing failure modes\n"

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
-from fake_server._app import (
-    ALLOWED_ROLES,
+from fake_server._schemas import SchemaViolation, validator
+from fake_server.dialects.openai_requests import ALLOWED_ROLES, chat_request_is_valid
+from fake_server.dialects.openai_shapes import SHAPES as PROFILES
+from fake_server.dialects.openai_shapes import (
+    ChatMessage,
     _shape,
     chat_frames,
     chat_frames_and_shapes,
-    chat_request_is_valid,
     check_frames,
 )
-from fake_server._profiles import PROFILES, ChatMessage
-from fake_server._schemas import SchemaViolation, validator
 from tests.contract.examples import INVALID, VALID
 from tests.contract.test_schemas import _variants
 

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from fake_server import FakeLMStudio, ScenarioError, ScriptError
-from fake_server._faults import split_points
+from fake_server.transport._faults import split_points
 
 MODEL = "qwen/qwen3-8b"
 CHAT = "/v1/chat/completions"

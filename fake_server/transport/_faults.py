@@ -1,6 +1,6 @@
 """Faults on the wire: answers that hang, break off, arrive slowly or are not HTTP at all.
 
-The handlers build the answer as usual; these functions deliver it badly. A fault that takes
+The dialects build the answer as usual; these functions deliver it badly. A fault that takes
 the connection away raises ``Handled`` so the request is journaled with what happened, and
 aiohttp's own attempt to answer afterwards meets a closed transport, which it ignores.
 """
@@ -13,35 +13,20 @@ import hashlib
 import random
 import socket
 import struct
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 
-from ._journal import RecordedRequest
-from ._script import Fail, Fault
+from .._journal import RecordedRequest
+from ..engine import Fault
 
 #: A 200 with a JSON content type whose body is cut inside the JSON: "not JSON".
 MALFORMED_BODY = b'{"id":"chatcmpl-malformed","object":"chat.completion","choices":[{"index":0,'
-#: Faults that replace the answer; the others deliver the answer badly.
-CONNECTION_FAULTS = frozenset({"hang", "drop", "reset_connection", "garbage"})
-#: The faults ``chaos()`` picks from unless told otherwise.
-CHAOS_FAULTS: tuple[str, ...] = (
-    "drop", "reset_connection", "garbage", "malformed", "truncate", "delay", "429", "500", "503",
-)  # fmt: skip
-CHAOS_CHOICES: tuple[str, ...] = (*CHAOS_FAULTS, "hang", "slow_body")
-CHAOS_DELAY_SECONDS = 0.2
-#: How a journal note of an injected fault starts: ``chaos (seed=7): drop: ...``.
-CHAOS_NOTE = "chaos (seed={seed})"
 
 __all__ = [
-    "CHAOS_CHOICES",
-    "CHAOS_FAULTS",
-    "CONNECTION_FAULTS",
     "MALFORMED_BODY",
-    "Chaos",
     "Handled",
     "cut",
     "deliver_body",
@@ -187,57 +172,3 @@ def split_points(size: int, rng: random.Random) -> list[int]:
         return []
     count = max(1, size // 16)
     return sorted(rng.sample(range(1, size), min(count, size - 1)))
-
-
-@dataclass
-class Chaos:
-    """``fake.chaos(rate, faults, seed)``: with probability ``rate``, a request answered by
-    default gets a random fault instead. Seeded, so a failing run can be replayed."""
-
-    rate: float
-    faults: tuple[str, ...]
-    seed: int
-    routes: tuple[str, ...]
-    rng: random.Random = field(init=False)
-    injected: int = field(init=False, default=0)
-
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def describe(self) -> str:
-        return (
-            f"chaos rate={self.rate:g} seed={self.seed} faults={','.join(self.faults)} "
-            f"injected={self.injected}"
-        )
-
-    def pick(self, route: str) -> tuple[Fail | None, Fault | None, float, str] | None:
-        """None, or (a failing action, a fault, a delay, a note) for this request."""
-        if route not in self.routes or self.rng.random() >= self.rate:
-            return None
-        kind = self.rng.choice(self.faults)
-        self.injected += 1
-        note = f"{CHAOS_NOTE.format(seed=self.seed)}: {kind}"
-        if kind == "delay":
-            return None, None, CHAOS_DELAY_SECONDS, f"{note} {CHAOS_DELAY_SECONDS:g} s"
-        if kind.isdigit():
-            status = int(kind)
-            retry = 1.0 if status in (429, 503) else None
-            return Fail(status, f"chaos: HTTP {status}", retry), None, 0.0, note
-        if kind == "truncate":
-            return None, Fault("truncate", after_bytes=self.rng.randint(1, 48)), 0.0, note
-        if kind == "slow_body":
-            return None, Fault("slow_body", bytes_per_second=2000.0), 0.0, note
-        return None, Fault(kind), 0.0, note  # type: ignore[arg-type]
-
-
-def check_chaos_faults(faults: Sequence[str] | None) -> tuple[str, ...]:
-    if faults is None:
-        return CHAOS_FAULTS
-    chosen = tuple(faults)
-    unknown = [f for f in chosen if f not in CHAOS_CHOICES]
-    if unknown or not chosen:
-        raise ValueError(
-            f"chaos faults must be a non-empty list from {', '.join(CHAOS_CHOICES)}; "
-            f"got {list(chosen)!r}"
-        )
-    return chosen

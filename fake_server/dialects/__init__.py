@@ -1,0 +1,75 @@
+"""The doors of LM Studio, one module per API family: each parses its requests into turns,
+encodes the engine's answers and its own errors, and declares its routes.
+
+``route_table`` assembles every door's routes for the HTTP shell; ``rule_problems`` checks a
+scripted rule with the encoders of every door it can answer through.
+"""
+
+from __future__ import annotations
+
+from .._catalog import Model, Purpose
+from ..engine import Rule, State
+from . import admin, openai, rest_v0, system
+from ._base import (
+    ApiAnswer,
+    Call,
+    ErrorForms,
+    FaultOut,
+    Handler,
+    JsonOut,
+    Out,
+    RawOut,
+    Route,
+    SseOut,
+)
+from .admin import ADMIN_PREFIX, Control
+
+#: The doors a rule can be narrowed to with ``when(api=...)``.
+APIS: tuple[str, ...] = (openai.API, rest_v0.API)
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "APIS",
+    "ApiAnswer",
+    "Call",
+    "Control",
+    "ErrorForms",
+    "FaultOut",
+    "Handler",
+    "JsonOut",
+    "Out",
+    "RawOut",
+    "Route",
+    "SseOut",
+    "route_table",
+    "rule_problems",
+]
+
+
+def route_table(control: Control) -> list[Route]:
+    """Every route the fake serves, the catch-all last."""
+    return [
+        *openai.routes(),
+        *rest_v0.routes(),
+        *system.routes(),
+        *admin.routes(control),
+        system.catch_all(),
+    ]
+
+
+def rule_problems(rule: Rule, state: State) -> list[str]:
+    """What is wrong with the answers ``rule`` would send, through each door it can answer
+    (checked by the encoders that will send them). Empty when nothing is."""
+    purpose: Purpose = "embeddings" if rule.route == "embeddings" else "chat"
+    served = [m for m in state.catalog.models() if m.serves(purpose)]
+    model = (
+        served[0]
+        if served
+        else Model("preview-model", type="embeddings" if rule.route == "embeddings" else "llm")
+    )
+    for api, native in ((openai.API, False), (rest_v0.API, True)):
+        if rule.matcher.api in (None, api):
+            problems = openai.preview(rule, state, model, native)
+            if problems:
+                return problems
+    return []

@@ -1,0 +1,142 @@
+"""What every dialect and the HTTP shell share: the request a handler gets, the answers it
+returns (JSON, raw bytes, an event stream, a fault), and a route's declaration.
+
+A dialect never writes to a socket: it returns one of these and the shell delivers it (with
+Express's headers, the stream's timing and the scripted faults).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._journal import RecordedRequest
+from ..engine import Decision, Engine, Fault, State, Stream
+
+__all__ = [
+    "ApiAnswer",
+    "Call",
+    "ErrorForms",
+    "FaultOut",
+    "Handler",
+    "JsonOut",
+    "Out",
+    "RawOut",
+    "Route",
+    "SseOut",
+    "fault_out",
+]
+
+
+class ApiAnswer(Exception):
+    """Raised inside a handler to answer at once with ``status`` and ``document``."""
+
+    def __init__(self, status: int, document: Any, headers: Mapping[str, str] | None = None):
+        super().__init__(status)
+        self.status = status
+        self.document = document
+        self.headers = dict(headers or {})
+
+
+@dataclass(slots=True)
+class JsonOut:
+    """A JSON answer. ``express`` (LM Studio's routes): Express's headers and compact JSON;
+    else (the fake's own admin API) a plain JSON answer. ``fault`` delivers it badly."""
+
+    status: int
+    document: Any
+    headers: Mapping[str, str] | None = None
+    fault: Fault | None = None
+    express: bool = True
+
+
+@dataclass(slots=True)
+class RawOut:
+    """Bytes sent as they are (a scripted ``raw()``)."""
+
+    status: int
+    body: bytes
+    content_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    fault: Fault | None = None
+
+
+@dataclass(slots=True)
+class SseOut:
+    """An event stream: ``events`` are whole SSE events (``data: ...\\n\\n``), in order.
+
+    The first ``timed`` events follow ``plan``'s schedule (the rest go at once), and the
+    plan's faults count events. ``error_event(message)`` is the door's mid-stream error
+    event; ``done`` the closing event, if the door has one.
+    """
+
+    events: list[str]
+    timed: int
+    plan: Stream | None
+    error_event: Callable[[str], str]
+    done: str | None = None
+    fault: Fault | None = None
+
+
+@dataclass(slots=True)
+class FaultOut:
+    """No answer at all: the connection hangs, drops, resets or gets garbage."""
+
+    fault: Fault
+
+
+Out = JsonOut | RawOut | SseOut | FaultOut
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request as a handler sees it: the parsed JSON body (``json``; None when empty),
+    the raw body, the journal entry, and the state snapshot taken when it arrived."""
+
+    method: str
+    path: str
+    match_info: Mapping[str, str]
+    headers: Mapping[str, str]
+    content_type: str
+    raw: bytes
+    json: Any
+    entry: RecordedRequest
+    state: State
+    engine: Engine
+
+
+Handler = Callable[[Call], Awaitable[Out]]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorForms:
+    """How a door words the errors the shell answers for it: a body that cannot be read
+    (``bad_body(state, message)``) and a missing or (``wrong=True``) wrong API token
+    (``unauthorized(state, wrong)``)."""
+
+    bad_body: Callable[[State, str], Any]
+    unauthorized: Callable[[State, bool], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One route of a door. ``body``: the shell reads the body as ``"json"`` (parsed, a 400
+    in the door's words when it is not JSON), ``"raw"`` (bytes only) or ``"none"``.
+    ``auth``: the fake's API token is required. ``journal``: the request is journaled."""
+
+    method: str
+    path: str
+    handler: Handler
+    errors: ErrorForms | None = None
+    body: str = "json"
+    auth: bool = True
+    journal: bool = True
+
+
+def fault_out(decision: Decision) -> FaultOut | None:
+    """The fault that replaces the whole answer, if the decision has one."""
+    fault = decision.fault
+    if fault is not None and fault.replaces_answer:
+        return FaultOut(fault)
+    return None

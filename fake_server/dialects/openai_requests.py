@@ -1,0 +1,201 @@
+"""The OpenAI-compatible door's requests: LM Studio's own checks (its exact messages), the
+JSON Schema, and the turn each request asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._content import (
+    count_tokens,
+    message_text,
+    prompt_tokens_for_chat,
+    prompt_tokens_for_completion,
+)
+from .._schemas import SchemaViolation, part_validator, shallow_validator, validator
+from ..engine import State, ToolSpec, Turn, TurnKind
+from ._base import ApiAnswer
+from .openai_shapes import SHAPES
+
+ALLOWED_ROLES = ("user", "assistant", "system", "tool", "developer")
+
+MSG_BAD_ROLE = (
+    "'messages' array must only contain objects with a 'role' field that is in "
+    "[user, assistant, system, tool]. Got '{role}'"
+)
+MSG_INVALID_MESSAGES = (
+    "Invalid 'messages' in payload. Please check the structure of your 'messages' and try again"
+)
+MSG_RESPONSE_FORMAT = "'response_format.type' must be 'json_schema' or 'text'"
+
+REQUEST_SCHEMAS: dict[str, str] = {
+    "chat": "openai/chat-completion-request.schema.json",
+    "completions": "openai/completion-request.schema.json",
+    "embeddings": "openai/embedding-request.schema.json",
+}
+REQUIRED_FIELD = {"chat": "messages", "completions": "prompt", "embeddings": "input"}
+COMMON_SCHEMA = "openai/common.schema.json"
+
+__all__ = [
+    "ALLOWED_ROLES",
+    "chat_request_is_valid",
+    "check_request",
+    "include_usage",
+    "turn_of",
+]
+
+
+def check_request(kind: TurnKind, body: Any, state: State) -> None:
+    """LM Studio's own checks first (its exact messages), then the JSON Schema."""
+    shapes = SHAPES[state.profile.name]
+    required = REQUIRED_FIELD[kind]
+    if not isinstance(body, dict) or required not in body:
+        raise ApiAnswer(400, shapes.error_string(f"'{required}' field is required", param=required))
+    if kind == "chat":
+        messages = body["messages"]
+        if not isinstance(messages, list):
+            raise ApiAnswer(400, shapes.error_string(MSG_INVALID_MESSAGES, param="messages"))
+        for message in messages:
+            role = message.get("role") if isinstance(message, dict) else None
+            if role not in ALLOWED_ROLES:
+                raise ApiAnswer(
+                    400, shapes.error_string(MSG_BAD_ROLE.format(role=role), param="messages")
+                )
+        response_format = body.get("response_format")
+        if isinstance(response_format, dict) and response_format.get("type") == "json_object":
+            raise ApiAnswer(400, shapes.error_string(MSG_RESPONSE_FORMAT, param="response_format"))
+    if not state.validate:
+        return
+    check = validator(REQUEST_SCHEMAS[kind])
+    if kind == "chat" and chat_request_is_valid(body):
+        return
+    if kind != "chat" and check.is_valid(body):
+        return
+    error = check.first_error(body) or SchemaViolation(REQUEST_SCHEMAS[kind], "invalid request", "")
+    field = error.path[2:].split(".", 1)[0].split("[", 1)[0] if error.path.startswith("$.") else ""
+    if field == "messages":
+        message = f"{MSG_INVALID_MESSAGES} ({error.message} at {error.path[2:]})"
+    elif field:
+        message = f"Invalid '{field}' in payload: {error.message}"
+    else:
+        message = f"Invalid request payload: {error.message}"
+    raise ApiAnswer(400, shapes.error_string(message, param=field or None))
+
+
+def chat_request_is_valid(body: dict[str, Any]) -> bool:
+    """The chat request schema, checked fast: the envelope with messages as plain objects,
+    then each message against its role's definition only. Same verdict as the whole schema
+    (whose ``oneOf`` over roles would try every role for every message); the whole schema
+    still writes the message when this says no. Roles were checked before."""
+    if not shallow_validator(REQUEST_SCHEMAS["chat"], "messages")(body):
+        return False
+    for message in body["messages"]:
+        check = part_validator(COMMON_SCHEMA, f"#/$defs/{message['role']}_message")
+        if not check(message):
+            return False
+    return True
+
+
+def turn_of(kind: TurnKind, body: dict[str, Any], api: str) -> Turn:
+    """The turn a checked request asks for."""
+    stream = bool(body.get("stream"))
+    requested = body.get("model")
+    if kind == "chat":
+        messages = body["messages"]
+        texts = tuple(message_text(m.get("content")) for m in messages if isinstance(m, dict))
+        return Turn(
+            kind,
+            api,
+            body,
+            requested,
+            stream=stream,
+            texts=texts,
+            prompt_tokens=prompt_tokens_for_chat(body),
+            max_tokens=token_limit(body),
+            forced_tool=forced_tool(body),
+            ttl=body.get("ttl"),
+        )
+    if kind == "completions":
+        prompt = body.get("prompt")
+        return Turn(
+            kind,
+            api,
+            body,
+            requested,
+            stream=stream,
+            texts=_strings(prompt),
+            prompt_tokens=prompt_tokens_for_completion(body),
+            max_tokens=token_limit(body),
+            ttl=body.get("ttl"),
+        )
+    inputs = embedding_inputs(body["input"])
+    return Turn(
+        kind,
+        api,
+        body,
+        requested,
+        stream=stream,
+        texts=_strings(body["input"]),
+        prompt_tokens=sum(count_tokens(t) for t in inputs),
+        inputs=inputs,
+        dimensions=body.get("dimensions"),
+        ttl=body.get("ttl"),
+    )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """What a ``contains=`` rule searches in a prompt or an input: its strings."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+def embedding_inputs(raw: Any) -> tuple[str, ...]:
+    """The texts to embed: a string, a list of strings, token ids, or lists of token ids."""
+    if isinstance(raw, str):
+        return (raw,)
+    if isinstance(raw, list) and raw and all(isinstance(x, int) for x in raw):
+        return (" ".join(map(str, raw)),)
+    return tuple(x if isinstance(x, str) else " ".join(map(str, x)) for x in raw)
+
+
+def include_usage(body: Mapping[str, Any]) -> bool:
+    """``stream_options.include_usage``: LM Studio then sends a usage chunk before [DONE]."""
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def token_limit(body: Mapping[str, Any]) -> int | None:
+    """``max_completion_tokens`` (preferred) or ``max_tokens``; -1 or null mean no limit."""
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None if value < 0 else value
+    return None
+
+
+def forced_tool(body: Mapping[str, Any]) -> ToolSpec | None:
+    """The tool a default answer must call: ``tool_choice`` "required" or a named function."""
+    tools = body.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    choice = body.get("tool_choice")
+    chosen: Any = None
+    if choice == "required":
+        chosen = tools[0]
+    elif isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        chosen = next(
+            (
+                t
+                for t in tools
+                if isinstance(t, dict) and (t.get("function") or {}).get("name") == name
+            ),
+            None,
+        )
+    if not isinstance(chosen, dict):
+        return None
+    function = chosen.get("function") or {}
+    return ToolSpec(function.get("name", ""), function.get("parameters"))

@@ -1,0 +1,46 @@
+"""The routes every LM Studio answers outside its APIs: the liveness probes the SDKs and
+tools use, and the catch-all (LM Studio's 200 "Unexpected endpoint" for any other path)."""
+
+from __future__ import annotations
+
+from .._profiles import LMSTUDIO_VERSION
+from ._base import Call, JsonOut, Out, Route
+from .openai import ERRORS
+from .openai_shapes import SHAPES
+
+#: CORS preflight answer headers (with ``--cors``), as Express's cors middleware sends them.
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "*",
+    "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE",
+}
+
+__all__ = ["catch_all", "routes"]
+
+
+async def _greeting(call: Call) -> Out:
+    return JsonOut(200, {"lmstudio": True})
+
+
+async def _status(call: Call) -> Out:
+    return JsonOut(200, {"package": "lmstudio", "version": LMSTUDIO_VERSION})
+
+
+async def _unexpected(call: Call) -> Out:
+    if call.method == "OPTIONS" and call.state.cors:
+        return JsonOut(204, None, PREFLIGHT_HEADERS)
+    shapes = SHAPES[call.state.profile.name]
+    status, document = shapes.unexpected_endpoint(call.method, call.path)
+    return JsonOut(status, document)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("GET", "/lmstudio-greeting", _greeting, ERRORS, body="none", auth=False),
+        Route("GET", "/lms-status", _status, ERRORS, body="none", auth=False),
+    ]
+
+
+def catch_all() -> Route:
+    """Last in the route table: every path no door claims."""
+    return Route("*", "/{tail:.*}", _unexpected, ERRORS, body="none", auth=False)

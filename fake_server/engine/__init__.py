@@ -1,0 +1,62 @@
+"""The engine: a turn (what a request asks, from any door) in, an answer out.
+
+No aiohttp and no wire format here: the dialects parse requests into turns and encode
+answers; the engine resolves models, picks rules, and composes the default answers.
+"""
+
+from __future__ import annotations
+
+from ._answer import Answer, ToolCall
+from ._chaos import CHAOS_CHOICES, CHAOS_FAULTS, Chaos, check_chaos_faults
+from ._engine import Decision, Engine, ModelRefused, compose, limited_pieces, vectors
+from ._loading import ModelLoading
+from ._rules import (
+    DEFAULT_STREAM_ERROR,
+    FAULT_KINDS,
+    ROUTE_NAMES,
+    Action,
+    Fail,
+    Fault,
+    Matcher,
+    Raw,
+    Reply,
+    Respond,
+    RouteName,
+    Rule,
+    Stream,
+)
+from ._state import State
+from ._turn import ToolSpec, Turn, TurnKind
+
+__all__ = [
+    "CHAOS_CHOICES",
+    "CHAOS_FAULTS",
+    "DEFAULT_STREAM_ERROR",
+    "FAULT_KINDS",
+    "ROUTE_NAMES",
+    "Action",
+    "Answer",
+    "Chaos",
+    "Decision",
+    "Engine",
+    "Fail",
+    "Fault",
+    "Matcher",
+    "ModelLoading",
+    "ModelRefused",
+    "Raw",
+    "Reply",
+    "Respond",
+    "RouteName",
+    "Rule",
+    "State",
+    "Stream",
+    "ToolCall",
+    "ToolSpec",
+    "Turn",
+    "TurnKind",
+    "check_chaos_faults",
+    "compose",
+    "limited_pieces",
+    "vectors",
+]

@@ -1,0 +1,245 @@
+"""The engine: turn -> answer.
+
+It resolves the turn's model (the catalog's JIT rules), picks the first matching rule (rules
+match on the turn, so one rule answers a chat turn through any door), applies chaos and
+delays, and composes the answer: the scripted one, or the deterministic default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .._catalog import Model, Resolution
+from .._content import (
+    ContentSource,
+    count_tokens,
+    embedding_vector,
+    split_tokens,
+)
+from .._journal import Journal, RecordedRequest
+from .._json import dumps
+from ._answer import Answer, ToolCall
+from ._loading import Loader
+from ._rules import Action, Fault, Reply, Rule, Stream
+from ._state import State
+from ._turn import Turn
+
+__all__ = ["Decision", "Engine", "ModelRefused", "compose", "limited_pieces", "vectors"]
+
+
+class ModelRefused(Exception):
+    """The turn's model cannot serve it (``resolution.outcome``: unknown, no_models_loaded,
+    wrong_type); each door words it its own way."""
+
+    def __init__(self, resolution: Resolution, requested: Any) -> None:
+        super().__init__(resolution.outcome)
+        self.resolution = resolution
+        self.requested = requested
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What answers a turn: its model, the rule that matched (if any), the action to take
+    (None: the default answer) and how the wire should misbehave (``fault``)."""
+
+    turn: Turn
+    model: Model | None
+    rule: Rule | None
+    action: Action | None
+    fault: Fault | None
+
+
+class Engine:
+    """One fake's state, journal and recorded errors, and the turn -> answer logic.
+
+    Thread-safe: scripting happens in the test's thread, answering in the server's loop;
+    ``lock`` guards the catalog and the rules.
+    """
+
+    def __init__(
+        self,
+        initial: State,
+        journal: Journal,
+        on_request: Callable[[RecordedRequest], None] | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.initial = initial
+        self.state = initial.copy()
+        self.journal = journal
+        self.loader = Loader(self.lock)
+        self._errors: list[str] = []
+        self._on_request = on_request
+
+    # -- state, errors, journal -----------------------------------------------------------
+    def reset(self) -> None:
+        with self.lock:
+            self.state = self.initial.copy()
+            self._errors.clear()
+        self.journal.clear()
+
+    @property
+    def errors(self) -> list[str]:
+        with self.lock:
+            return list(self._errors)
+
+    def record_error(self, text: str) -> None:
+        with self.lock:
+            self._errors.append(text)
+
+    def request_done(self, entry: RecordedRequest) -> None:
+        if self._on_request is not None:
+            try:
+                self._on_request(entry)
+            except Exception as exc:
+                self.record_error(f"on_request callback failed: {exc!r}")
+
+    def add_rule(self, rule: Rule) -> None:
+        with self.lock:
+            self.state.rules.append(rule)
+
+    def unused_rules(self) -> list[Rule]:
+        """Rules given ``times=n`` that answered fewer than n requests."""
+        with self.lock:
+            return [r for r in self.state.rules if r.times is not None and r.calls < r.times]
+
+    # -- deciding -------------------------------------------------------------------------
+    def pick_rule(self, turn: Turn, state: State) -> Rule | None:
+        with self.lock:
+            for rule in state.rules:
+                if rule.route == turn.kind and not rule.exhausted and rule.matcher.matches(turn):
+                    rule.calls += 1
+                    return rule
+        return None
+
+    def resolve(self, turn: Turn, state: State) -> Resolution:
+        """The turn's model by LM Studio's rules; ``ModelRefused`` when none serves it."""
+        purpose = "embeddings" if turn.kind == "embeddings" else turn.kind
+        with self.lock:
+            state.catalog.expire(state.clock())
+            resolution = state.catalog.resolve(
+                turn.requested_model,
+                "chat" if purpose == "models" else purpose,
+                jit=state.jit,
+                single_loaded_fallback=state.single_loaded_fallback,
+            )
+        if resolution.outcome != "ok":
+            raise ModelRefused(resolution, turn.requested_model)
+        return resolution
+
+    async def decide(self, turn: Turn, state: State, entry: RecordedRequest) -> Decision:
+        """Resolve and load the model, pick the rule (or chaos), wait out its delay.
+
+        The journal entry learns the model and the rule as soon as they are known, so a test
+        reading ``fake.requests`` while the answer is delayed sees them.
+        """
+        model: Model | None = None
+        if turn.kind != "models":
+            resolution = self.resolve(turn, state)
+            model = resolution.model
+            assert model is not None
+            entry.model = model.id
+            turn = replace(turn, model_id=model.id)
+            if resolution.needs_load:
+                await self.loader.ensure_loaded(model, state, turn.ttl)
+            with self.lock:
+                model.last_used = state.clock()
+        rule = self.pick_rule(turn, state)
+        entry.rule = rule
+        action, fault, delay = (rule.action, rule.fault, rule.delay) if rule else (None, None, 0.0)
+        if rule is None and state.chaos is not None:
+            with self.lock:
+                picked = state.chaos.pick(turn.kind)
+            if picked is not None:
+                action, fault, delay, entry.fault = picked
+        if delay:
+            await asyncio.sleep(delay)
+        return Decision(turn, model, rule, action, fault)
+
+
+def compose(decision: Decision, seed: int, created: int) -> Answer:
+    """The answer to a chat or text-completion turn: the rule's, else the default (seeded by
+    ``seed`` and the request)."""
+    turn, action = decision.turn, decision.action
+    src = ContentSource(seed, turn.body or {})
+    reasoning: str | None = None
+    plan: Stream | None = None
+    calls: tuple[ToolCall, ...] = ()
+    if isinstance(action, Reply):
+        calls = tuple(_tool_call(c, src) for c in action.tool_calls)
+        content = action.content
+        pieces = split_tokens(content) if content else []
+        finish = action.finish_reason or ("tool_calls" if calls else "stop")
+        reasoning = action.reasoning
+    elif isinstance(action, Stream):
+        calls = tuple(_tool_call(c, src) for c in action.tool_calls)
+        content = "".join(action.chunks) if action.chunks else None
+        pieces = list(action.chunks)
+        finish = action.finish_reason or ("tool_calls" if calls else "stop")
+        plan = action
+    elif turn.forced_tool is not None:
+        arguments = src.arguments_for(turn.forced_tool.parameters)
+        calls = (ToolCall(src.tool_call_id(), turn.forced_tool.name, dumps(arguments)),)
+        content, pieces, finish = None, [], "tool_calls"
+    else:
+        pieces, cut = limited_pieces(src.sentences(), turn.max_tokens)
+        content = "".join(pieces)
+        finish = "length" if cut else "stop"
+    if turn.kind == "completions":
+        content = content or ""
+        calls = ()
+    usage = _usage(action, turn.prompt_tokens, content, calls, pieces)
+    return Answer(content, pieces, calls, finish, usage, src, created, reasoning, plan)
+
+
+def vectors(decision: Decision, seed: int) -> list[list[float]]:
+    """The vectors answering an embedding turn: scripted, else seeded unit vectors."""
+    action, model, turn = decision.action, decision.model, decision.turn
+    if isinstance(action, Reply) and action.embeddings is not None:
+        return [list(v) for v in action.embeddings]
+    assert model is not None
+    dims = turn.dimensions
+    size = (
+        dims
+        if isinstance(dims, int) and 0 < dims < model.embedding_dimensions
+        else model.embedding_dimensions
+    )
+    return [embedding_vector(seed, model.id, t, size) for t in turn.inputs]
+
+
+def limited_pieces(text: str, limit: int | None) -> tuple[list[str], bool]:
+    """``text`` cut into tokens, at most ``limit`` of them; the flag says it was cut."""
+    pieces = split_tokens(text)
+    if limit is None or len(pieces) <= limit:
+        return pieces, False
+    return pieces[:limit], True
+
+
+def _tool_call(call: dict[str, Any], src: ContentSource) -> ToolCall:
+    return ToolCall(call["id"] or src.tool_call_id(), call["name"], call["arguments"])
+
+
+def _usage(
+    action: Action | None,
+    prompt: int,
+    content: str | None,
+    calls: tuple[ToolCall, ...],
+    pieces: list[str],
+) -> dict[str, int]:
+    text = content or ""
+    # The pieces of a reply or a default answer are its tokens; a scripted stream's are not.
+    tokens = count_tokens(text) if isinstance(action, Stream) else len(pieces)
+    if text.isspace():
+        tokens = 0
+    completion = tokens + sum(count_tokens(c.arguments) for c in calls)
+    given = getattr(action, "usage", None) or {}
+    prompt = given.get("prompt_tokens", prompt)
+    completion = given.get("completion_tokens", completion)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }

@@ -1,0 +1,45 @@
+"""The fake's state: everything ``reset()`` restores, swapped as a whole.
+
+A request reads the state once when it starts and keeps that snapshot to its end, so a
+``reset()`` during a stalled stream cannot mix two states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from .._catalog import Catalog
+from .._profiles import Profile
+from ._chaos import Chaos
+from ._rules import Rule
+
+__all__ = ["State"]
+
+
+@dataclass
+class State:
+    """Settings, catalog and rules of one fake."""
+
+    catalog: Catalog
+    profile: Profile
+    seed: int
+    jit: bool
+    api_token: str | None
+    validate: bool
+    cors: bool
+    single_loaded_fallback: bool
+    clock: Callable[[], float]
+    rules: list[Rule] = field(default_factory=list)
+    chaos: Chaos | None = None
+    while_loading: str = "wait"
+
+    def copy(self) -> State:
+        """A fresh copy: its own catalog, the rules with their counts at zero, chaos with its
+        random source back at its seed."""
+        return replace(
+            self,
+            catalog=self.catalog.copy(),
+            rules=[replace(r, calls=0) for r in self.rules],
+            chaos=None if self.chaos is None else replace(self.chaos),
+        )

@@ -1,0 +1,54 @@
+"""A turn: what a request asks, whichever door it came through.
+
+Dialects parse their wire format into a ``Turn``; the engine answers it (``_answer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+TurnKind = Literal["chat", "completions", "embeddings", "models"]
+
+__all__ = ["ToolSpec", "Turn", "TurnKind"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A function the client offers the model: its name and JSON-Schema parameters."""
+
+    name: str
+    parameters: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One request, normalised.
+
+    ``texts`` are what a ``contains=`` rule searches (message texts, prompts, inputs);
+    ``body`` is the request as its door received it: the default content is seeded from it,
+    so the same request gets the same answer. ``forced_tool`` is the tool a default answer
+    must call (``tool_choice`` required or named), ``output_schema`` the schema a structured
+    answer must fit.
+    """
+
+    kind: TurnKind
+    api: str
+    body: Mapping[str, Any] | None = None
+    requested_model: str | None = None
+    model_id: str | None = None
+    stream: bool = False
+    texts: tuple[str, ...] = ()
+    prompt_tokens: int = 0
+    max_tokens: int | None = None
+    tools: tuple[ToolSpec, ...] = ()
+    forced_tool: ToolSpec | None = None
+    output_schema: Mapping[str, Any] | None = None
+    inputs: tuple[str, ...] = ()
+    dimensions: int | None = None
+    ttl: Any = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)

@@ -1,0 +1,239 @@
+"""The HTTP shell: the aiohttp application every door's routes run in.
+
+It keeps only what every route shares: the journal entry, the state snapshot, the API token
+check, reading the body, turning a handler's answer into bytes on the wire (Express's
+headers, the event-stream writer, the scripted faults) and capturing errors inside the fake.
+State reaches handlers through ``web.AppKey``, never through the facade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from .._journal import RecordedRequest
+from ..dialects import (
+    ApiAnswer,
+    Call,
+    Control,
+    ErrorForms,
+    FaultOut,
+    JsonOut,
+    Out,
+    RawOut,
+    Route,
+    SseOut,
+    route_table,
+)
+from ..engine import Engine, Fault, State
+from ._express import JSON_TYPE, express_json, plain_json
+from ._faults import MALFORMED_BODY, Handled, deliver_body, fault_rng, replace_answer, settle
+from ._sse import send_sse
+
+__all__ = ["ENGINE", "HELD", "Held", "build_app"]
+
+
+class Held:
+    """Requests held by ``hang()`` and ``stall_after``: waiting until ``release_all()``
+    (``reset()`` or ``close()``). Used in the server's loop only."""
+
+    def __init__(self) -> None:
+        self._release: asyncio.Event | None = None
+
+    async def wait(self) -> None:
+        if self._release is None:
+            self._release = asyncio.Event()
+        await self._release.wait()
+
+    def release_all(self) -> None:
+        if self._release is not None:
+            self._release.set()
+            self._release = None
+
+
+ENGINE = web.AppKey("engine", Engine)
+HELD = web.AppKey("held", Held)
+_PLAIN_ERRORS = ErrorForms(
+    bad_body=lambda state, message: {"error": message},
+    unauthorized=lambda state, wrong: {"error": "a valid API token is required"},
+)
+
+
+def build_app(engine: Engine, control: Control, max_body_bytes: int) -> web.Application:
+    """The application serving every door's routes for ``engine``."""
+    app = web.Application(client_max_size=max_body_bytes, handler_args={"max_field_size": 65536})
+    app[ENGINE] = engine
+    app[HELD] = Held()
+    for route in route_table(control):
+        app.router.add_route(route.method, route.path, _serving(route))
+    return app
+
+
+def _serving(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await _serve(request, route)
+
+    return handle
+
+
+async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
+    """Journal the request, answer it, and turn failures into answers: the door's own errors
+    as they are, anything else as a 500 recorded for ``check()``."""
+    engine = request.app[ENGINE]
+    state = engine.state  # the snapshot this request keeps to its end
+    errors = route.errors or _PLAIN_ERRORS
+    entry = RecordedRequest(
+        method=request.method,
+        path=request.path,
+        query=request.query_string,
+        headers=request.headers,  # immutable, ignores case: no copy needed
+        body=b"",
+        time=time.time(),
+    )
+    if route.journal:
+        engine.journal.append(entry)
+    started = time.perf_counter()
+    try:
+        if route.auth:
+            _check_token(request, state, errors)
+        raw, body = await _read_body(request, route, entry, state, errors)
+        call = Call(
+            request.method,
+            request.path,
+            request.match_info,
+            request.headers,
+            request.content_type or "",
+            raw,
+            body,
+            entry,
+            state,
+            engine,
+        )
+        out = await route.handler(call)
+        response = await _deliver(request, entry, out, state)
+    except ApiAnswer as exc:
+        response = express_json(exc.status, exc.document, state.cors, exc.headers)
+    except Handled as handled:
+        entry.fault = handled.note
+        entry.status = handled.status
+        entry.duration = time.perf_counter() - started
+        if route.journal:
+            engine.request_done(entry)
+        return web.Response()  # never reaches the client: its connection is closed
+    except asyncio.CancelledError:
+        entry.error = "cancelled: the client went away or the fake was closed"
+        raise
+    except Exception as exc:  # a bug or a bad scripted answer: report it to the test
+        response = _internal_error(request, engine, exc, state)
+    finally:
+        entry.duration = time.perf_counter() - started
+        if entry.error is not None and route.journal:
+            engine.request_done(entry)
+    entry.status = response.status
+    if route.journal:
+        engine.request_done(entry)
+    return response
+
+
+def _check_token(request: web.Request, state: State, errors: ErrorForms) -> None:
+    token = state.api_token
+    if token is None:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if not header or scheme.lower() != "bearer" or not given.strip():
+        raise ApiAnswer(401, errors.unauthorized(state, False))
+    if given.strip() != token:
+        raise ApiAnswer(401, errors.unauthorized(state, True))
+
+
+async def _read_body(
+    request: web.Request, route: Route, entry: RecordedRequest, state: State, errors: ErrorForms
+) -> tuple[bytes, Any]:
+    """The body as bytes and (for a JSON route) parsed; a 413 or 400 in the door's words."""
+    if route.body == "none":
+        return b"", None
+    try:
+        data = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        limit = request.app._client_max_size
+        size = request.content_length
+        got = f"{size} bytes" if size is not None else "more than that"
+        raise ApiAnswer(
+            413,
+            errors.bad_body(
+                state,
+                f"Request body too large: {got}, the fake's limit is {limit} bytes. "
+                "Send a smaller body, or start the fake with a larger max_body_bytes.",
+            ),
+        ) from exc
+    entry.body = data
+    if route.body != "json" or not data:
+        return data, None
+    try:
+        parsed = json.loads(data)
+    except UnicodeDecodeError:
+        raise ApiAnswer(400, errors.bad_body(state, "Request body is not valid UTF-8")) from None
+    except json.JSONDecodeError as exc:
+        raise ApiAnswer(
+            400,
+            errors.bad_body(
+                state,
+                f"{exc.msg} in JSON at position {exc.pos} (line {exc.lineno} column {exc.colno})",
+            ),
+        ) from None
+    entry.json = parsed
+    return data, parsed
+
+
+async def _deliver(
+    request: web.Request, entry: RecordedRequest, out: Out, state: State
+) -> web.StreamResponse:
+    """Put a handler's answer on the wire, badly when a fault says so."""
+    held = request.app[HELD]
+    if isinstance(out, FaultOut):
+        rng = fault_rng(state.seed, out.fault.kind, request.path, entry.body)
+        await replace_answer(request, entry, out.fault, rng, held.wait)
+    if isinstance(out, SseOut):
+        return await send_sse(request, entry, out, state, held.wait)
+    if isinstance(out, RawOut):
+        headers = {"Content-Type": out.content_type, **out.headers}
+        response = web.Response(status=out.status, body=out.body, headers=headers)
+    else:
+        assert isinstance(out, JsonOut)
+        response = (
+            express_json(out.status, out.document, state.cors, out.headers)
+            if out.express
+            else plain_json(out.status, out.document)
+        )
+    return await _misdeliver(request, entry, response, out.fault)
+
+
+async def _misdeliver(
+    request: web.Request, entry: RecordedRequest, response: web.Response, fault: Fault | None
+) -> web.Response:
+    """Deliver a whole answer badly when a body fault asks for it."""
+    if fault is None:
+        return response
+    if fault.kind == "malformed":
+        settle(entry, 200, "malformed: 200 with a body that is not JSON")
+        return web.Response(status=200, body=MALFORMED_BODY, headers={"Content-Type": JSON_TYPE})
+    if fault.kind in ("truncate", "slow_body"):
+        await deliver_body(request, entry, response, fault)
+    return response
+
+
+def _internal_error(
+    request: web.Request, engine: Engine, exc: BaseException, state: State
+) -> web.Response:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    engine.record_error(f"{request.method} {request.path}: {exc}\n{text}")
+    return express_json(
+        500, {"error": f"pytest-lmstudio fake: error inside the server: {exc}"}, state.cors
+    )

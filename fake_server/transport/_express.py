@@ -1,0 +1,64 @@
+"""LM Studio's server is Express: its headers, its ETag, in one place."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from .._json import dumps
+
+JSON_TYPE = "application/json; charset=utf-8"
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "*"}
+
+__all__ = ["JSON_TYPE", "etag", "express_json", "plain_json", "sse_headers"]
+
+
+def etag(data: bytes) -> str:
+    """Express's weak ETag: ``W/"<length hex>-<base64 sha1, 27 chars>"``."""
+    digest = base64.b64encode(hashlib.sha1(data).digest()).decode("ascii")[:27]
+    return f'W/"{len(data):x}-{digest}"'
+
+
+def express_json(
+    status: int, document: Any, cors: bool, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """A JSON answer as Express's ``res.json`` sends it (a 204: no body)."""
+    if status == 204:
+        return web.Response(status=204, headers={"X-Powered-By": "Express", **(headers or {})})
+    data = dumps(document).encode("utf-8")
+    out = {
+        "X-Powered-By": "Express",
+        "Content-Type": JSON_TYPE,
+        "ETag": etag(data),
+        "Keep-Alive": "timeout=5",
+    }
+    if cors:
+        out.update(CORS_HEADERS)
+    if headers:
+        out.update(headers)
+    return web.Response(status=status, body=data, headers=out)
+
+
+def plain_json(status: int, document: Any) -> web.Response:
+    """A JSON answer of the fake's own (the admin API): not LM Studio's, so no Express."""
+    return web.json_response(
+        document, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False)
+    )
+
+
+def sse_headers(cors: bool) -> dict[str, str]:
+    """The head of an event stream, as LM Studio sends it."""
+    out = {
+        "X-Powered-By": "Express",
+        "Content-Type": "text/event-stream",
+        "Cache-Control": "no-cache",
+        "Connection": "keep-alive",
+    }
+    if cors:
+        out.update(CORS_HEADERS)
+    return out
