@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-
-from aiohttp import web
 
 from ._catalog import (
     DEFAULT_CONTEXT_LENGTH,
@@ -33,14 +28,11 @@ from ._scenario_file import read_scenario
 from ._script import RouteScript
 from .dialects import rule_problems
 from .engine import Chaos, Engine, Rule, State, check_chaos_faults
-from .transport import HELD, build_app
+from .transport import ServerThread
 
 #: Larger bodies get a 413. Big enough for a few base64 images.
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
-#: LM Studio (Express) closes idle keep-alive connections after 5 seconds.
-KEEPALIVE_SECONDS = 5.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-START_TIMEOUT_SECONDS = 30.0
 
 DEFAULT_PROFILE = "lmstudio"
 
@@ -112,7 +104,6 @@ class FakeLMStudio:
         # "localhost" may resolve to 127.0.0.1 and ::1, which port 0 would bind on two ports.
         self._host = "127.0.0.1" if host == "localhost" else host
         self._port = port
-        self._max_body_bytes = max_body_bytes
         initial = State(
             catalog=Catalog(m.copy() for m in (default_models() if models is None else models)),
             profile=_profile(DEFAULT_PROFILE if isinstance(profile, _NotGiven) else profile),
@@ -126,14 +117,7 @@ class FakeLMStudio:
         )
         self._engine = Engine(initial, Journal(journal_limit), on_request)
         self._lock = self._engine.lock
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._app: web.Application | None = None
-        self._bound_port: int | None = None
-        self._closed = False
-        self._start_lock = threading.Lock()
-        self._startup_error: BaseException | None = None
+        self._server = ServerThread(self._engine, self, self._host, port, max_body_bytes)
         self.chat = RouteScript(self, "chat")
         self.completions = RouteScript(self, "completions")
         self.embeddings = RouteScript(self, "embeddings")
@@ -154,97 +138,12 @@ class FakeLMStudio:
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> FakeLMStudio:
         """Start serving (once; later calls do nothing). Returns the fake."""
-        with self._start_lock:
-            if self._closed:
-                raise FakeServerError("this FakeLMStudio was closed; create a new one")
-            if self._thread is not None:
-                return self
-            ready = threading.Event()
-            self._thread = threading.Thread(
-                target=self._run, args=(ready,), name="FakeLMStudio", daemon=True
-            )
-            self._thread.start()
-            if not ready.wait(START_TIMEOUT_SECONDS):
-                raise FakeServerError(f"the fake did not start within {START_TIMEOUT_SECONDS} s")
-            if self._startup_error is not None:
-                error = self._startup_error
-                self._thread.join(5)
-                self._closed = True
-                raise FakeServerError(
-                    f"cannot listen on {self._host}:{self._port}: {error}"
-                ) from error
+        self._server.start()
         return self
-
-    def _run(self, ready: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as exc:
-            self._startup_error = exc
-            ready.set()
-            loop.close()
-            return
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    def _release_held(self) -> None:
-        """Let hung and stalled requests go, from any thread."""
-        loop, app = self._loop, self._app
-        if loop is not None and app is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop is closing
-                loop.call_soon_threadsafe(app[HELD].release_all)
-
-    async def _serve(self) -> None:
-        app = self._app = build_app(self._engine, self, self._max_body_bytes)
-        runner = web.AppRunner(
-            app,
-            access_log=None,
-            keepalive_timeout=KEEPALIVE_SECONDS,
-            shutdown_timeout=0.0,
-            handler_cancellation=True,
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
-        await site.start()
-        self._runner = runner
-        server = site._server
-        assert server is not None
-        sockets: Any = getattr(server, "sockets", None) or ()
-        self._bound_port = int(sockets[0].getsockname()[1])
 
     def close(self) -> None:
         """Stop serving. Idempotent; requests still in flight are cancelled, not awaited."""
-        with self._start_lock:
-            if self._closed:
-                return
-            self._closed = True
-            loop, thread = self._loop, self._thread
-            if thread is None or loop is None or loop.is_closed():
-                return
-            future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
-            try:
-                future.result(timeout=10)
-            except Exception as exc:
-                self._record_error(f"while closing: {exc!r}")
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-
-    async def _shutdown(self) -> None:
-        if self._app is not None:
-            self._app[HELD].release_all()
-        current = asyncio.current_task()
-        if self._runner is not None:
-            # Cancel handlers first so that a hung or sleeping request cannot delay the close.
-            for task in asyncio.all_tasks():
-                if task is not current:
-                    task.cancel()
-            await self._runner.cleanup()
+        self._server.close()
 
     def __enter__(self) -> FakeLMStudio:
         return self.start()
@@ -274,28 +173,22 @@ class FakeLMStudio:
         await anyio.to_thread.run_sync(self.close)
 
     def __repr__(self) -> str:
-        where = self.url if self._bound_port is not None and not self._closed else "not serving"
+        serving = self._server.bound_port is not None and not self._server.closed
+        where = self.url if serving else "not serving"
         return f"<FakeLMStudio {where} profile={self._state.profile.name} seed={self._state.seed}>"
 
     def open_connections(self) -> int:
         """How many client connections are open now (0 once every client has closed its own:
         how tests check that a client leaves nothing behind)."""
-        loop, runner = self._loop, self._runner
-        if loop is None or runner is None or loop.is_closed() or runner.server is None:
-            return 0
-        server = runner.server
-
-        async def count() -> int:
-            return len(server.connections)
-
-        return asyncio.run_coroutine_threadsafe(count(), loop).result(timeout=5)
+        return self._server.open_connections()
 
     # -- addresses ------------------------------------------------------------------------
     @property
     def port(self) -> int:
-        if self._bound_port is None:
+        port = self._server.bound_port
+        if port is None:
             raise FakeServerError("the fake is not started; use `with FakeLMStudio() as fake:`")
-        return self._bound_port
+        return port
 
     @property
     def url(self) -> str:
@@ -313,7 +206,7 @@ class FakeLMStudio:
         """Back to the state the fake was created with: its catalog and settings, no rules,
         an empty journal, no recorded errors."""
         self._engine.reset()
-        self._release_held()
+        self._server.release_held()
 
     @property
     def seed(self) -> int:

@@ -1,0 +1,150 @@
+"""The server's own thread and event loop: start, serve on 127.0.0.1, close.
+
+Any thread, event loop or process can reach the fake because it runs apart from them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from .._errors import FakeServerError
+from ..dialects import Control
+from ..engine import Engine
+from ._app import HELD, build_app
+
+#: LM Studio (Express) closes idle keep-alive connections after 5 seconds.
+KEEPALIVE_SECONDS = 5.0
+START_TIMEOUT_SECONDS = 30.0
+
+__all__ = ["KEEPALIVE_SECONDS", "ServerThread"]
+
+
+class ServerThread:
+    """Serves ``engine``'s doors on ``host:port`` from a daemon thread with its own loop.
+    Starting twice is harmless; closing twice too; a closed one cannot start again."""
+
+    def __init__(
+        self, engine: Engine, control: Control, host: str, port: int, max_body_bytes: int
+    ) -> None:
+        self._engine = engine
+        self._control = control
+        self._host = host
+        self._port = port
+        self._max_body_bytes = max_body_bytes
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._app: web.Application | None = None
+        self._startup_error: BaseException | None = None
+        self._lock = threading.Lock()
+        self.bound_port: int | None = None
+        self.closed = False
+
+    def start(self) -> None:
+        with self._lock:
+            if self.closed:
+                raise FakeServerError("this FakeLMStudio was closed; create a new one")
+            if self._thread is not None:
+                return
+            ready = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, args=(ready,), name="FakeLMStudio", daemon=True
+            )
+            self._thread.start()
+            if not ready.wait(START_TIMEOUT_SECONDS):
+                raise FakeServerError(f"the fake did not start within {START_TIMEOUT_SECONDS} s")
+            if self._startup_error is not None:
+                error = self._startup_error
+                self._thread.join(5)
+                self.closed = True
+                raise FakeServerError(
+                    f"cannot listen on {self._host}:{self._port}: {error}"
+                ) from error
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as exc:
+            self._startup_error = exc
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _serve(self) -> None:
+        app = self._app = build_app(self._engine, self._control, self._max_body_bytes)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            keepalive_timeout=KEEPALIVE_SECONDS,
+            shutdown_timeout=0.0,
+            handler_cancellation=True,
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port)
+        await site.start()
+        self._runner = runner
+        server = site._server
+        assert server is not None
+        sockets: Any = getattr(server, "sockets", None) or ()
+        self.bound_port = int(sockets[0].getsockname()[1])
+
+    def release_held(self) -> None:
+        """Let hung and stalled requests go, from any thread."""
+        loop, app = self._loop, self._app
+        if loop is not None and app is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(app[HELD].release_all)
+
+    def close(self) -> None:
+        """Stop serving. Idempotent; requests still in flight are cancelled, not awaited."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            loop, thread = self._loop, self._thread
+            if thread is None or loop is None or loop.is_closed():
+                return
+            future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+            try:
+                future.result(timeout=10)
+            except Exception as exc:
+                self._engine.record_error(f"while closing: {exc!r}")
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+
+    async def _shutdown(self) -> None:
+        if self._app is not None:
+            self._app[HELD].release_all()
+        current = asyncio.current_task()
+        if self._runner is not None:
+            # Cancel handlers first so that a hung or sleeping request cannot delay the close.
+            for task in asyncio.all_tasks():
+                if task is not current:
+                    task.cancel()
+            await self._runner.cleanup()
+
+    def open_connections(self) -> int:
+        """How many client connections are open now."""
+        loop, runner = self._loop, self._runner
+        if loop is None or runner is None or loop.is_closed() or runner.server is None:
+            return 0
+        server = runner.server
+
+        async def count() -> int:
+            return len(server.connections)
+
+        return asyncio.run_coroutine_threadsafe(count(), loop).result(timeout=5)
