@@ -1,4 +1,10 @@
-"""``LMStudioProvider``: the async client, on ``httpx.AsyncClient`` and anyio (asyncio or trio)."""
+"""``LMStudioProvider``: the async client, on ``httpx.AsyncClient`` and anyio (asyncio or trio).
+
+``_sync.py`` (``SyncLMStudioProvider``) is generated from this file by ``scripts/unasync.py``:
+edit here, then run the script. Its rules rename tokens (``async def`` to ``def``, ``aclose`` to
+``close``, ``anyio.Lock`` to ``threading.Lock``, ...), prose included, so docstrings and
+comments are written to read right in both clients.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from ._cache import CacheSlot, Missing
 from ._config import LMStudioConfig
 from ._core import Call, ProviderCore, Stopwatch, is_missing_route
 from ._errors import NetworkError, ProviderError
+from ._shield import AsyncShieldCancellation
 from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
 from ._wire import fallback_capabilities
 
@@ -28,14 +35,31 @@ logger = logging.getLogger("pytest_lmstudio")
 _STREAM_CONTENT_TYPE = "text/event-stream"
 
 
+class _Borrowed(httpx.AsyncBaseTransport):
+    """A transport the provider uses but does not own: closing the provider leaves it open."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pass
+
+
 class LMStudioProvider:
     """An async LM Studio client (``async with LMStudioProvider() as provider: ...``).
 
-    ``config`` defaults to ``LMStudioConfig.load()`` (environment, config file, defaults).
-    ``sleep``, ``random`` and ``clock`` replace ``anyio.sleep``, ``random.random`` and
-    ``time.monotonic`` (retry waits, their jitter, and the model cache's age), so that tests
-    need not wait. ``keepalive=False`` closes every connection once its answer is read: slower,
-    but then nothing outlives the event loop a request ran in (``close_idle()`` is then enough).
+    Safe to share between concurrent callers. ``config`` defaults to ``LMStudioConfig.load()``
+    (environment, config file, defaults). ``sleep``, ``random`` and ``clock`` replace
+    ``anyio.sleep``, ``random.random`` and ``time.monotonic`` (retry waits, their jitter, and
+    the model cache's age), so that tests need not wait. ``keepalive=False`` closes every
+    connection once its answer is read: slower, but then no connection outlives its request,
+    and ``close_idle()`` is enough to release the provider. ``transport`` sends the requests
+    through an ``httpx.AsyncBaseTransport`` of the caller's (a connection pool shared by several
+    providers, or a mock); the provider never closes it, and ``keepalive`` is then the
+    transport's business.
     """
 
     def __init__(
@@ -46,11 +70,16 @@ class LMStudioProvider:
         random: Callable[[], float] | None = None,
         clock: Callable[[], float] | None = None,
         keepalive: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config if config is not None else LMStudioConfig.load()
         self._core = ProviderCore(self.config, random=random or _random.random)
-        self._keepalive = keepalive
-        self._http = httpx.AsyncClient(**self._core.client_options(keepalive=keepalive))
+        # Whether connections of the provider's own may stay open between requests.
+        self._holds_connections = keepalive and transport is None
+        options = self._core.client_options(keepalive=keepalive)
+        if transport is not None:
+            options["transport"] = _Borrowed(transport)
+        self._http = httpx.AsyncClient(**options)
         self._sleep = sleep or anyio.sleep
         ttl = self.config.cache_ttl_seconds
         self._models: CacheSlot[tuple[ModelInfo, ...]] = CacheSlot(ttl, clock or time.monotonic)
@@ -79,13 +108,16 @@ class LMStudioProvider:
         await self._http.aclose()
 
     def close_idle(self) -> None:
-        """Release the provider without an event loop, for a provider made with keepalive=False.
+        """Release a provider that holds no connection of its own, without closing anything.
 
-        Such a provider keeps no connection between requests, so there is nothing to await;
-        one that keeps connections alive needs ``await aclose()``.
+        That is one made with ``keepalive=False``, which keeps no connection between requests,
+        or with a ``transport``, whose connections are its owner's to close; no event loop is
+        needed then. Any other provider needs ``await aclose()``.
         """
-        if self._keepalive:
-            raise RuntimeError("close_idle() needs keepalive=False; use `await provider.aclose()`")
+        if self._holds_connections:
+            raise RuntimeError(
+                "close_idle() needs keepalive=False or a transport; use `await provider.aclose()`"
+            )
 
     # --- models ------------------------------------------------------------------------------
 
@@ -171,9 +203,8 @@ class LMStudioProvider:
     def stream(self, request: CompletionRequest) -> ChunkStream:
         """A streamed chat completion: ``async for chunk in provider.stream(request)``.
 
-        Also an async context manager (``async with provider.stream(request) as chunks``) that
-        closes the connection when a caller stops early. The request is validated here, and
-        sent at the first iteration.
+        ``async with provider.stream(request) as chunks`` also closes the connection when a
+        caller stops early. The request is validated here, and sent at the first iteration.
         """
         return ChunkStream(self, self._core.chat_call(request, stream=True))
 
@@ -251,22 +282,24 @@ class LMStudioProvider:
 async def _abandon(response: httpx.Response, stream: AsyncIterator[bytes] | None) -> None:
     """Close a response whose body is left unread, and finish httpx's iterators over it.
 
-    httpx reads a body through a chain of async generators. Dropping them unfinished makes trio
-    warn when they are collected, and closing the outer one does not finish the inner ones; so
-    the connection is closed first, and the chain then ends with the read error that causes.
+    httpx reads a body through a chain of async generators, and closing the outer one does not
+    finish the inner ones: they would be left to the garbage collector (where trio warns about
+    them). So the connection is closed first, and the chain then ends with the read error that
+    causes.
     """
     await response.aclose()
     if stream is None:
         return
     for _ in range(1000):  # bounded: only what was already buffered can still come
         try:
-            await stream.__anext__()
+            await anext(stream)
         except (StopAsyncIteration, Exception):
             return
 
 
 class ChunkStream:
-    """The chunks of a streamed completion: an async iterator and an async context manager.
+    """The chunks of a streamed completion: read them with ``async for``; ``async with`` (or
+    ``aclose()``) releases the connection of a stream left unfinished.
 
     Transient failures are retried until the first chunk arrives, never after. A stream that
     fails later raises; ``received`` keeps the chunks handed out before the error.
@@ -327,7 +360,7 @@ class ChunkStream:
                 await self._pump()
         except BaseException:
             if not self._pending:
-                with anyio.CancelScope(shield=True):
+                with AsyncShieldCancellation():  # released even when the caller is cancelled
                     await self.aclose()
             raise
         chunk = self._pending.popleft()
@@ -368,7 +401,7 @@ class ChunkStream:
         assert self._bytes is not None
         call = self._call
         try:
-            part = await self._bytes.__anext__()
+            part = await anext(self._bytes)
         except StopAsyncIteration:
             chunks = self._parser.events(self._decoder.close()) + self._parser.finish()
             self._pending.extend(chunks)

@@ -1,7 +1,11 @@
+# Generated from _client.py by scripts/unasync.py: do not edit. Edit _client.py, then run
+# `make unasync` (`make test` fails while this file differs from what the script writes).
 """``SyncLMStudioProvider``: the blocking client, on ``httpx.Client``.
 
-The same request building, parsing, validation, cache policy and error mapping as the async one
-(all in ``ProviderCore`` and ``CacheSlot``); only the transport and the locks differ.
+The same methods, parameters and behaviour as ``LMStudioProvider``, with threads for tasks:
+``_client.py`` with each async token renamed by ``scripts/unasync.py``. Everything that is not
+I/O (request building, parsing, validation, cache policy, error mapping) is shared with it
+through ``ProviderCore`` and ``CacheSlot``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ._cache import CacheSlot, Missing
 from ._config import LMStudioConfig
 from ._core import Call, ProviderCore, Stopwatch, is_missing_route
 from ._errors import NetworkError, ProviderError
+from ._shield import ShieldCancellation
 from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
 from ._wire import fallback_capabilities
 
@@ -46,11 +51,15 @@ class _Borrowed(httpx.BaseTransport):
 
 
 class SyncLMStudioProvider:
-    """A blocking LM Studio client (``with SyncLMStudioProvider() as provider: ...``).
+    """An LM Studio client (``with SyncLMStudioProvider() as provider: ...``).
 
-    Safe to share between threads. ``sleep``, ``random``, ``clock`` and ``keepalive`` as on
-    ``LMStudioProvider`` (with ``time.sleep`` for ``anyio.sleep``). ``transport`` sends the
-    requests through an httpx transport of the caller's (a connection pool shared by several
+    Safe to share between concurrent callers. ``config`` defaults to ``LMStudioConfig.load()``
+    (environment, config file, defaults). ``sleep``, ``random`` and ``clock`` replace
+    ``time.sleep``, ``random.random`` and ``time.monotonic`` (retry waits, their jitter, and
+    the model cache's age), so that tests need not wait. ``keepalive=False`` closes every
+    connection once its answer is read: slower, but then no connection outlives its request,
+    and ``close_idle()`` is enough to release the provider. ``transport`` sends the requests
+    through an ``httpx.BaseTransport`` of the caller's (a connection pool shared by several
     providers, or a mock); the provider never closes it, and ``keepalive`` is then the
     transport's business.
     """
@@ -67,6 +76,8 @@ class SyncLMStudioProvider:
     ) -> None:
         self.config = config if config is not None else LMStudioConfig.load()
         self._core = ProviderCore(self.config, random=random or _random.random)
+        # Whether connections of the provider's own may stay open between requests.
+        self._holds_connections = keepalive and transport is None
         options = self._core.client_options(keepalive=keepalive)
         if transport is not None:
             options["transport"] = _Borrowed(transport)
@@ -98,6 +109,18 @@ class SyncLMStudioProvider:
         """Close the connection pool; closing twice is harmless."""
         self._http.close()
 
+    def close_idle(self) -> None:
+        """Release a provider that holds no connection of its own, without closing anything.
+
+        That is one made with ``keepalive=False``, which keeps no connection between requests,
+        or with a ``transport``, whose connections are its owner's to close; no event loop is
+        needed then. Any other provider needs ``close()``.
+        """
+        if self._holds_connections:
+            raise RuntimeError(
+                "close_idle() needs keepalive=False or a transport; use `provider.close()`"
+            )
+
     # --- models ------------------------------------------------------------------------------
 
     def list_models(self, *, refresh: bool = False) -> list[ModelInfo]:
@@ -110,14 +133,20 @@ class SyncLMStudioProvider:
         Errors asking the server (unreachable, 401 ...) are raised, not answered with False.
         """
         model = self._core.check_model(model)
-        if any(info.id == model for info in self._model_list()):
+        models = self._model_list()
+        if any(info.id == model for info in models):
             return True
         if not self._models.may_refresh_on_miss():
             return False
-        return any(info.id == model for info in self._model_list(force=True))
+        models = self._model_list(force=True)
+        return any(info.id == model for info in models)
 
     def model_capabilities(self, model: str) -> ModelCapabilities | None:
-        """What ``model`` can do (None for a model the server does not know)."""
+        """What ``model`` can do (None for a model the server does not know).
+
+        From ``/api/v0/models``; from ``/v1/models`` with the defaults ``ModelCapabilities``
+        documents when the server has no native API.
+        """
         model = self._core.check_model(model)
         native = self._native_table()
         if native is not None and model not in native and self._native.may_refresh_on_miss():
@@ -138,13 +167,17 @@ class SyncLMStudioProvider:
                 return self._execute(call)
             except ProviderError as error:
                 if is_missing_route(error):
-                    return None
+                    return None  # no native API here: fall back to /v1/models
                 raise
 
         return self._cached(self._native, self._native_lock, fetch, force)
 
     def _cached(
-        self, slot: CacheSlot[T], lock: threading.Lock, fetch: Callable[[], T], force: bool
+        self,
+        slot: CacheSlot[T],
+        lock: threading.Lock,
+        fetch: Callable[[], T],
+        force: bool,
     ) -> T:
         value = slot.lookup(force=force)
         if not isinstance(value, Missing):
@@ -170,7 +203,8 @@ class SyncLMStudioProvider:
     def stream(self, request: CompletionRequest) -> SyncChunkStream:
         """A streamed chat completion: ``for chunk in provider.stream(request)``.
 
-        Also a context manager that closes the connection when a caller stops early.
+        ``with provider.stream(request) as chunks`` also closes the connection when a
+        caller stops early. The request is validated here, and sent at the first iteration.
         """
         return SyncChunkStream(self, self._core.chat_call(request, stream=True))
 
@@ -189,6 +223,8 @@ class SyncLMStudioProvider:
         return self._core.result(call, response.status_code, body)
 
     def _send(self, call: Call[Any], attempt: int = 0) -> tuple[httpx.Response, int, Stopwatch]:
+        """The answer's head (body unread), after retrying transient failures; the attempt
+        number, and the stopwatch started when that attempt was sent."""
         while True:
             request = self._http.build_request(
                 call.method, call.path, content=call.body, headers=call.headers
@@ -216,16 +252,21 @@ class SyncLMStudioProvider:
             attempt += 1
 
     def _read(self, call: Call[Any], response: httpx.Response, watch: Stopwatch) -> bytes:
+        """The whole body, up to ``max_response_bytes`` and within the timeout of the request
+        (``watch``); an error answer's body too."""
         self._core.check_length(call, response.headers)
         limit = self.config.max_response_bytes
         parts = []
         size = 0
+        stream = response.iter_bytes()
         try:
-            for part in response.iter_bytes():
+            for part in stream:
                 size += len(part)
                 if size > limit:
+                    _abandon(response, stream)
                     raise self._core.too_large(call)
                 if watch.expired():
+                    _abandon(response, stream)
                     raise self._core.too_slow(call, stream=False)
                 parts.append(part)
         except httpx.HTTPError as exc:
@@ -236,11 +277,30 @@ class SyncLMStudioProvider:
         return body
 
 
-class SyncChunkStream:
-    """The chunks of a streamed completion: an iterator and a context manager.
+def _abandon(response: httpx.Response, stream: Iterator[bytes] | None) -> None:
+    """Close a response whose body is left unread, and finish httpx's iterators over it.
 
-    Retried until the first chunk arrives, never after; ``received`` keeps the chunks handed
-    out before an error.
+    httpx reads a body through a chain of generators, and closing the outer one does not
+    finish the inner ones: they would be left to the garbage collector (where trio warns about
+    them). So the connection is closed first, and the chain then ends with the read error that
+    causes.
+    """
+    response.close()
+    if stream is None:
+        return
+    for _ in range(1000):  # bounded: only what was already buffered can still come
+        try:
+            next(stream)
+        except (StopIteration, Exception):
+            return
+
+
+class SyncChunkStream:
+    """The chunks of a streamed completion: read them with ``for``; ``with`` (or
+    ``close()``) releases the connection of a stream left unfinished.
+
+    Transient failures are retried until the first chunk arrives, never after. A stream that
+    fails later raises; ``received`` keeps the chunks handed out before the error.
     """
 
     def __init__(self, provider: SyncLMStudioProvider, call: Call[CompletionResponse]) -> None:
@@ -279,9 +339,10 @@ class SyncChunkStream:
         """Stop reading and release the connection; closing twice is harmless."""
         self._done = True
         self._started = True
-        response, self._response, self._bytes = self._response, None, None
+        response, self._response = self._response, None
+        stream, self._bytes = self._bytes, None
         if response is not None:
-            response.close()
+            _abandon(response, stream)
 
     def __next__(self) -> StreamChunk:
         try:
@@ -297,7 +358,8 @@ class SyncChunkStream:
                 self._pump()
         except BaseException:
             if not self._pending:
-                self.close()
+                with ShieldCancellation():  # released even when the caller is cancelled
+                    self.close()
             raise
         chunk = self._pending.popleft()
         self._received.append(chunk)
@@ -312,6 +374,7 @@ class SyncChunkStream:
             self._response = response
             content_type = response.headers.get("content-type", "")
             if response.status_code >= 300 or not content_type.startswith(_STREAM_CONTENT_TYPE):
+                # An error answer, or a server that ignored stream: true and sent JSON.
                 body = provider._read(call, response, self._watch)
                 self.close()
                 self._pending.extend(self._core.stream_fallback(call, response.status_code, body))
@@ -358,6 +421,7 @@ class SyncChunkStream:
             except ProviderError as error:
                 if not self._pending:
                     raise
+                # Deliver the chunks that came before the error first.
                 self._error = error
                 self.close()
                 return
@@ -367,6 +431,7 @@ class SyncChunkStream:
             self._drain()
 
     def _drain(self) -> None:
+        # Read to the end after [DONE] so the connection goes back to the pool.
         assert self._bytes is not None
         left = self._provider.config.max_response_bytes
         try:

@@ -721,3 +721,45 @@ async def test_without_keepalive_close_idle_is_enough(
     p.close_idle()
     with pytest.raises(RuntimeError, match="aclose"):
         LMStudioProvider(config).close_idle()
+
+
+async def test_a_borrowed_transport_is_shared_and_left_open(
+    fake: FakeLMStudio, config: LMStudioConfig
+) -> None:
+    """Providers given one transport send through its pool (one connection for all, in turn),
+    each with its own token; closing a provider leaves the transport to its owner, and such a
+    provider may also be released with close_idle()."""
+    import dataclasses
+
+    import httpx
+
+    class Transport(httpx.AsyncHTTPTransport):
+        closed = 0
+
+        async def aclose(self) -> None:
+            self.closed += 1
+            await super().aclose()
+
+    fake.require_api_token(TOKEN)
+    fake.chat.reply("pooled")
+    with_token = dataclasses.replace(config, api_token=TOKEN)
+    async with Transport() as transport:
+        async with LMStudioProvider(with_token, transport=transport) as first:
+            assert (await first.complete(HI)).content == "pooled"
+            assert "".join([c.content async for c in first.stream(HI)]) == "pooled"
+        with pytest.raises(RuntimeError, match="closed"):
+            await first.complete(HI)
+        async with LMStudioProvider(config, transport=transport) as second:
+            with pytest.raises(AuthenticationError):
+                await second.list_models()
+        third = LMStudioProvider(with_token, transport=transport)
+        assert (await third.complete(HI)).content == "pooled"
+        third.close_idle()
+        assert transport.closed == 0
+        assert fake.open_connections() == 1
+        assert [r.headers.get("Authorization") for r in fake.requests] == [
+            f"Bearer {TOKEN}",
+            f"Bearer {TOKEN}",
+            None,
+            f"Bearer {TOKEN}",
+        ]

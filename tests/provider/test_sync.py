@@ -234,3 +234,25 @@ def test_a_borrowed_transport_is_shared_and_left_open(
             None,
             f"Bearer {TOKEN}",
         ]
+
+
+def test_without_keepalive_close_idle_is_enough(fake: FakeLMStudio, config: LMStudioConfig) -> None:
+    """A provider made with keepalive=False leaves no connection open after a request, so
+    close_idle() releases it; one made with a transport may use it too; any other is told to
+    close()."""
+    import time
+
+    import httpx
+
+    p = SyncLMStudioProvider(config, keepalive=False)
+    assert p.complete(HI).content
+    assert list(p.stream(HI))
+    deadline = time.monotonic() + 3
+    while fake.open_connections() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fake.open_connections() == 0
+    p.close_idle()
+    with httpx.HTTPTransport() as transport:
+        SyncLMStudioProvider(config, transport=transport).close_idle()
+    with pytest.raises(RuntimeError, match=r"keepalive=False.*`provider\.close\(\)`"):
+        SyncLMStudioProvider(config).close_idle()
