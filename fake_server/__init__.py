@@ -13,7 +13,8 @@ from ._catalog import Model
 from ._errors import FakeCheckError, FakeServerError, ScenarioError, ScriptError
 from ._journal import RecordedRequest
 from ._script import RouteScript
-from ._server import NOT_GIVEN, FakeLMStudio
+from ._server import FakeLMStudio
+from ._settings import NOT_GIVEN
 from .engine import Rule
 
 __all__ = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import signal
 import sys
 import threading
@@ -13,9 +13,18 @@ from typing import IO
 from ._errors import FakeServerError, ScenarioError
 from ._journal import RecordedRequest
 from ._profiles import PROFILE_NAMES
-from ._server import LOOPBACK_HOSTS, NOT_GIVEN, FakeLMStudio
+from ._server import FakeLMStudio
+from ._settings import NOT_GIVEN
+from .transport import LOOPBACK_HOSTS
 
 DEFAULT_PORT = 1234
+#: The API token from the environment, so that it does not show in `ps`.
+TOKEN_ENV = "LMSTUDIO_FAKE_API_TOKEN"
+MSG_REMOTE_WITHOUT_TOKEN = (
+    "lmstudio-fake: warning: --allow-remote without an API token: anyone who can reach "
+    "{host} can use the fake and reprogram it through its admin API "
+    f"(set --api-token-file or {TOKEN_ENV})"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,8 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal", metavar="FILE.jsonl", help="append every request, as JSON lines, to this file"
     )
     parser.add_argument("--no-jit", action="store_true", help="turn JIT model loading off")
-    parser.add_argument(
-        "--api-token", metavar="TOKEN", help="require this Bearer token (401 otherwise)"
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
+        "--api-token",
+        metavar="TOKEN",
+        help=f"require this Bearer token (401 otherwise); visible to other users in `ps`: "
+        f"prefer --api-token-file or the {TOKEN_ENV} environment variable",
+    )
+    token.add_argument(
+        "--api-token-file", metavar="FILE", help="require the Bearer token read from FILE"
     )
     parser.add_argument("--cors", action="store_true", help="send CORS headers, answer preflights")
     parser.add_argument(
@@ -55,8 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--allow-remote",
-        action="store_true",
-        help="allow a host other than loopback (the fake has no authentication by default)",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="HOST[,HOST...]",
+        help="allow a host other than loopback (the fake has no authentication by default); "
+        "the admin API then also answers requests addressed to these host names",
     )
     return parser
 
@@ -65,7 +85,7 @@ def _journal_writer(stream: IO[str]) -> Callable[[RecordedRequest], None]:
     lock = threading.Lock()
 
     def write(entry: RecordedRequest) -> None:
-        line = json.dumps(entry.to_dict(), ensure_ascii=False)
+        line = entry.to_json()
         with lock:
             stream.write(line + "\n")
             stream.flush()
@@ -73,10 +93,30 @@ def _journal_writer(stream: IO[str]) -> Callable[[RecordedRequest], None]:
     return write
 
 
+def _api_token(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str | None:
+    """The token from --api-token, --api-token-file or the environment, in that order."""
+    if args.api_token is not None:
+        token: str | None = args.api_token
+    elif args.api_token_file is not None:
+        try:
+            with open(args.api_token_file, encoding="utf-8") as handle:
+                token = handle.read().strip()
+        except OSError as exc:
+            parser.error(f"cannot read --api-token-file {args.api_token_file}: {exc.strerror}")
+        if not token:
+            parser.error(f"--api-token-file {args.api_token_file} is empty")
+    else:
+        token = os.environ.get(TOKEN_ENV) or None
+    return token
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.host not in LOOPBACK_HOSTS and not args.allow_remote:
+    remote_names = [n.strip() for n in (args.allow_remote or "").split(",") if n.strip()]
+    allow_remote: bool | list[str] = remote_names or args.allow_remote is not None
+    token = _api_token(args, parser)
+    if args.host not in LOOPBACK_HOSTS and not allow_remote:
         parser.error(
             f"refusing to listen on {args.host}: only loopback addresses unless --allow-remote"
         )
@@ -101,14 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=NOT_GIVEN if args.seed is None else args.seed,
             profile=NOT_GIVEN if args.profile is None else args.profile,
             jit=False if args.no_jit else NOT_GIVEN,
-            api_token=NOT_GIVEN if args.api_token is None else args.api_token,
+            api_token=NOT_GIVEN if token is None else token,
             cors=args.cors,
             validate=not args.no_validate,
-            allow_remote=args.allow_remote,
+            allow_remote=allow_remote,
             scenario=args.scenario,
             on_request=on_request,
         )
         fake.start()
+        if allow_remote and fake.api_token is None:
+            print(MSG_REMOTE_WITHOUT_TOKEN.format(host=args.host), file=sys.stderr, flush=True)
     except (ScenarioError, FakeServerError, ValueError) as exc:
         print(f"lmstudio-fake: {exc}", file=sys.stderr)
         if journal is not None:

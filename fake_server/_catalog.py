@@ -4,6 +4,7 @@ requested identifier resolves to one of them (LM Studio's JIT rules)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -263,11 +264,23 @@ def _ids(models: Iterable[Model]) -> tuple[str, ...]:
     return tuple(m.id for m in models)
 
 
+#: Bounds that keep one model from blocking the server (a vector of millions of numbers
+#: takes the event loop for seconds) or a load from never ending.
+MAX_EMBEDDING_DIMENSIONS = 65_536
+MAX_CONTEXT_LENGTH = 10_000_000
+MAX_SECONDS = 3600.0
+
+
 def check_model_fields(
     model_id: object,
     type: object,
     context_length: object,
     capabilities: Sequence[object] | None,
+    *,
+    compatibility_type: object = "gguf",
+    load_seconds: object = 0.0,
+    ttl: object = None,
+    embedding_dimensions: object = DEFAULT_EMBEDDING_DIMENSIONS,
 ) -> None:
     """Validate ``add_model`` arguments with messages that say what to pass instead."""
     if not isinstance(model_id, str) or not model_id.strip():
@@ -276,11 +289,35 @@ def check_model_fields(
         raise ValueError(f"model id {model_id!r} contains control characters")
     if type not in MODEL_TYPES:
         raise ValueError(f"model type must be one of {', '.join(MODEL_TYPES)}; got {type!r}")
-    if (
-        not isinstance(context_length, int)
-        or isinstance(context_length, bool)
-        or context_length < 1
-    ):
-        raise ValueError(f"context_length must be a positive integer, got {context_length!r}")
+    if not _whole(context_length, 1, MAX_CONTEXT_LENGTH):
+        raise ValueError(
+            f"context_length must be a positive integer (at most {MAX_CONTEXT_LENGTH}), "
+            f"got {context_length!r}"
+        )
     if capabilities is not None and not all(isinstance(c, str) for c in capabilities):
         raise ValueError(f"capabilities must be a list of strings, got {capabilities!r}")
+    if compatibility_type not in COMPATIBILITY_TYPES:
+        raise ValueError(f"compatibility_type must be 'gguf' or 'mlx', got {compatibility_type!r}")
+    if not seconds_in_range(load_seconds, 0.0, MAX_SECONDS):
+        raise ValueError(
+            f"load_seconds must be a non-negative number (at most {MAX_SECONDS:g} s), "
+            f"got {load_seconds!r}"
+        )
+    if ttl is not None and not (seconds_in_range(ttl, 0.0, 365 * 86400.0) and ttl):
+        raise ValueError(f"ttl must be a positive number of seconds or None, got {ttl!r}")
+    if not _whole(embedding_dimensions, 1, MAX_EMBEDDING_DIMENSIONS):
+        raise ValueError(
+            f"embedding_dimensions must be a positive integer (at most "
+            f"{MAX_EMBEDDING_DIMENSIONS}), got {embedding_dimensions!r}"
+        )
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def seconds_in_range(value: object, low: float, high: float) -> bool:
+    """A finite number of seconds from ``low`` to ``high`` (NaN and infinities are not)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    return math.isfinite(value) and low <= value <= high

@@ -30,6 +30,8 @@ WORDS: tuple[str, ...] = tuple(_LoremProvider.word_list)
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")
 _TRANSPORT_FIELDS = frozenset({"stream", "stream_options"})
+#: Tool arguments are generated this many objects deep at most (a schema may nest deeper).
+MAX_ARGUMENT_DEPTH = 32
 
 __all__ = [
     "ContentSource",
@@ -118,18 +120,19 @@ class ContentSource:
             out.append(" ".join(words) + ".")
         return " ".join(out)
 
-    def arguments_for(self, parameters: Any) -> dict[str, Any]:
-        """Plausible arguments for a tool's JSON-Schema ``parameters`` (required ones only)."""
-        if not isinstance(parameters, dict):
+    def arguments_for(self, parameters: Any, depth: int = 0) -> dict[str, Any]:
+        """Plausible arguments for a tool's JSON-Schema ``parameters`` (required ones only);
+        objects nested deeper than ``MAX_ARGUMENT_DEPTH`` are given empty."""
+        if not isinstance(parameters, dict) or depth > MAX_ARGUMENT_DEPTH:
             return {}
         props = parameters.get("properties")
         if not isinstance(props, dict):
             return {}
         required = parameters.get("required")
         names = [n for n in props if not isinstance(required, list) or n in required]
-        return {name: self._value_for(props[name]) for name in names}
+        return {name: self._value_for(props[name], depth) for name in names}
 
-    def _value_for(self, schema: Any) -> Any:
+    def _value_for(self, schema: Any, depth: int) -> Any:
         rng = self.rng
         if not isinstance(schema, dict):
             return rng.choice(WORDS)
@@ -147,7 +150,7 @@ class ContentSource:
         if kind == "array":
             return []
         if kind == "object":
-            return self.arguments_for(schema)
+            return self.arguments_for(schema, depth + 1)
         return rng.choice(WORDS)
 
 

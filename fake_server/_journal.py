@@ -1,8 +1,16 @@
 """The journal: every request the fake received, for assertions and failure reports.
 
-Bounded: it keeps the most recent ``limit`` requests (``DEFAULT_JOURNAL_LIMIT``) and counts
-the ones it let go (``dropped``), so a long CI run against one fake does not grow without
-limit. ``reset()`` empties it.
+A request is journaled when it arrives (its status, rule and timing are filled in as it is
+answered), so a client that gives up early is still recorded.
+
+Bounded in count and in bytes: it keeps the most recent ``limit`` requests
+(``DEFAULT_JOURNAL_LIMIT``) holding at most ``max_bytes`` of bodies
+(``DEFAULT_JOURNAL_BYTES``), and counts the ones it let go (``dropped``). A body longer than
+``body_limit`` (``DEFAULT_BODY_LIMIT``) is kept as its first ``body_limit`` bytes, with
+``body_length`` its real length and no parsed ``json``. ``reset()`` empties it.
+
+What leaves the process (``to_json()``: the admin API, ``--journal`` files) is strict JSON,
+one line per request, with credentials redacted.
 """
 
 from __future__ import annotations
@@ -12,17 +20,39 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from multidict import CIMultiDictProxy
 
-DEFAULT_JOURNAL_LIMIT = 10_000
+from ._json import dumps
 
-__all__ = ["DEFAULT_JOURNAL_LIMIT", "Journal", "RecordedRequest"]
+DEFAULT_JOURNAL_LIMIT = 10_000
+DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
+DEFAULT_BODY_LIMIT = 1024 * 1024
+REDACTED = "[redacted]"
+#: Headers whose value is a credential: never shown outside the process.
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"}
+)
+#: Query parameters whose value is a credential.
+SECRET_PARAMETERS = frozenset({"api_key", "apikey", "api-key", "key", "token", "access_token"})
+
+__all__ = [
+    "DEFAULT_BODY_LIMIT",
+    "DEFAULT_JOURNAL_BYTES",
+    "DEFAULT_JOURNAL_LIMIT",
+    "Journal",
+    "RecordedRequest",
+]
 
 
 @dataclass(eq=False)
 class RecordedRequest:
-    """One request as the fake saw it, and how it answered (``headers`` ignore case)."""
+    """One request as the fake saw it, and how it answered (``headers`` ignore case).
+
+    ``body`` holds at most the journal's ``body_limit`` bytes; ``body_length`` is the length
+    the request had (None until the body is read).
+    """
 
     method: str
     path: str
@@ -38,16 +68,24 @@ class RecordedRequest:
     duration: float | None = None
     error: str | None = None
     fault: str | None = None
+    body_length: int | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """The body was longer than the journal keeps."""
+        return self.body_length is not None and self.body_length > len(self.body)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (for the admin API and ``--journal`` files)."""
+        """A JSON-ready view, credentials redacted (for the admin API and ``--journal``)."""
         return {
             "method": self.method,
             "path": self.path,
-            "query": self.query,
+            "query": redacted_query(self.query),
             "headers": redacted(self.headers),
             "json": self.json,
             "body": None if self.json is not None else self.body.decode("utf-8", "replace"),
+            "body_length": self.body_length,
+            "truncated": self.truncated,
             "time": self.time,
             "duration": self.duration,
             "status": self.status,
@@ -58,6 +96,17 @@ class RecordedRequest:
             "fault": self.fault,
         }
 
+    def to_json(self) -> str:
+        """``to_dict()`` as one line of strict JSON. A body nested too deeply to encode is
+        shown as its text instead of its parsed JSON."""
+        document = self.to_dict()
+        try:
+            return dumps(document)
+        except RecursionError:
+            document["json"] = None
+            document["body"] = self.body.decode("utf-8", "replace")
+            return dumps(document)
+
     def summary(self) -> str:
         model = f" model={self.model}" if self.model else ""
         rule = f" rule=#{self.rule.id}" if self.rule is not None else " default"
@@ -67,34 +116,82 @@ class RecordedRequest:
 
 
 def redacted(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers with credentials cut short, for what leaves the process (files, admin API)."""
+    """Headers with every credential replaced (an authorization scheme is kept, no part of
+    the secret), for what leaves the process."""
     out = dict(headers)
     for name, value in headers.items():
-        if name.lower() in ("authorization", "x-api-key") and value:
+        if name.lower() in SECRET_HEADERS and value:
             scheme, _, secret = value.partition(" ")
-            shown = scheme if secret else ""
-            out[name] = f"{shown} {secret[:6] if secret else value[:6]}...(redacted)".strip()
+            lowered = name.lower()
+            keep = lowered.endswith("authorization") and bool(secret) and scheme.isalpha()
+            out[name] = f"{scheme} {REDACTED}" if keep else REDACTED
     return out
 
 
-class Journal:
-    """A thread-safe, bounded list of ``RecordedRequest``."""
+def redacted_query(query: str) -> str:
+    """The query string with the values of credential parameters replaced."""
+    if not query:
+        return query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(k.lower() in SECRET_PARAMETERS for k, _ in pairs):
+        return query
+    return urlencode([(k, REDACTED if k.lower() in SECRET_PARAMETERS else v) for k, v in pairs])
 
-    def __init__(self, limit: int = DEFAULT_JOURNAL_LIMIT) -> None:
+
+class Journal:
+    """A thread-safe list of ``RecordedRequest``, bounded in count and in body bytes."""
+
+    def __init__(
+        self,
+        limit: int = DEFAULT_JOURNAL_LIMIT,
+        *,
+        max_bytes: int = DEFAULT_JOURNAL_BYTES,
+        body_limit: int = DEFAULT_BODY_LIMIT,
+    ) -> None:
         if limit < 1:
             raise ValueError(f"journal limit must be at least 1, got {limit}")
-        self._entries: deque[RecordedRequest] = deque(maxlen=limit)
+        if body_limit < 0 or max_bytes < body_limit:
+            raise ValueError(
+                f"the journal's body_limit ({body_limit}) must be from 0 to max_bytes ({max_bytes})"
+            )
+        self._entries: deque[RecordedRequest] = deque()
         self._lock = threading.Lock()
+        self._bytes = 0
         self.limit = limit
+        self.max_bytes = max_bytes
+        self.body_limit = body_limit
         self.dropped = 0
         self.total = 0
 
     def append(self, entry: RecordedRequest) -> None:
         with self._lock:
-            if len(self._entries) == self.limit:
-                self.dropped += 1
             self._entries.append(entry)
+            self._bytes += len(entry.body)
             self.total += 1
+            self._trim()
+
+    def keep_body(self, entry: RecordedRequest, data: bytes, parsed: Any) -> None:
+        """Record ``entry``'s body (and its JSON), cut to ``body_limit`` bytes."""
+        kept = data if len(data) <= self.body_limit else data[: self.body_limit]
+        with self._lock:
+            self._bytes += len(kept) - len(entry.body)
+            entry.body = kept
+            entry.body_length = len(data)
+            entry.json = parsed if kept is data else None
+            self._trim()
+
+    def _trim(self) -> None:
+        while len(self._entries) > self.limit or (
+            self._bytes > self.max_bytes and len(self._entries) > 1
+        ):
+            gone = self._entries.popleft()
+            self._bytes -= len(gone.body)
+            self.dropped += 1
+
+    @property
+    def bytes(self) -> int:
+        """The body bytes held now."""
+        return self._bytes
 
     def snapshot(self) -> list[RecordedRequest]:
         with self._lock:
@@ -103,6 +200,7 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
             self.dropped = 0
             self.total = 0
 

@@ -64,15 +64,25 @@ def parse_scenario(text: str, source: str, *, toml: bool) -> dict[str, Any]:
             return parse_toml(text)
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(source, f"not valid TOML: {exc}") from None
+        except RecursionError:
+            raise ScenarioError(source, "not valid TOML: nested too deeply") from None
     try:
-        data: Any = json.loads(text)
+        data: Any = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise ScenarioError(
             source, f"not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise ScenarioError(source, "not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # NaN or Infinity (not JSON), an integer of 4,300+ digits
+        raise ScenarioError(source, f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(source, "a scenario must be a JSON object")
     return data
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number: give a finite number")
 
 
 _RULE_PATH = re.compile(r"\$\.rules\[(\d+)\]")

@@ -10,11 +10,13 @@ narrows it to one).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import Any, Protocol
 
+from ._catalog import MAX_SECONDS, seconds_in_range
 from ._errors import ScriptError
 from .dialects import APIS
 from .engine import (
@@ -32,6 +34,11 @@ from .engine import (
 )
 
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls")
+#: Bounds that keep a scripted value from holding a request for ever or blocking the loop.
+MAX_RETRY_AFTER_SECONDS = 86400.0
+MAX_GARBAGE_BYTES = 1024 * 1024
+MAX_BYTES_PER_SECOND = 1e9
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 __all__ = ["RouteScript", "RuleSink"]
 
@@ -135,10 +142,12 @@ def _check_status(status: object, low: int, high: int, what: str) -> int:
     return status
 
 
-def _check_seconds(value: object, name: str) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ScriptError(f"{name} must be a non-negative number of seconds, got {value!r}")
-    return float(value)
+def _check_seconds(value: object, name: str, most: float = MAX_SECONDS) -> float:
+    if not seconds_in_range(value, 0.0, most):
+        raise ScriptError(
+            f"{name} must be a non-negative number of seconds (at most {most:g}), got {value!r}"
+        )
+    return float(value)  # type: ignore[arg-type]
 
 
 def _check_count(value: object, name: str) -> int | None:
@@ -162,6 +171,12 @@ def _check_headers(headers: object) -> dict[str, str]:
         isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
     ):
         raise ScriptError(f"headers must be a mapping of strings to strings, got {headers!r}")
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name) or any(c in value for c in "\r\n\0"):
+            raise ScriptError(
+                f"header {name!r}: {value!r} cannot be sent: a header name is a token "
+                "(letters, digits, -) and a value has no line break or NUL"
+            )
     return dict(headers)
 
 
@@ -366,7 +381,7 @@ class RouteScript:
         param, code}}`` unless ``body`` is given; ``retry_after`` sets the header."""
         status = _check_status(status, 400, 599, "fail()")
         if retry_after is not None:
-            retry_after = _check_seconds(retry_after, "retry_after")
+            retry_after = _check_seconds(retry_after, "retry_after", MAX_RETRY_AFTER_SECONDS)
         if message is not None and not isinstance(message, str):
             raise ScriptError("fail() message must be a string")
         action = Fail(status, message, retry_after, type, code, body)
@@ -431,8 +446,10 @@ class RouteScript:
     def garbage(self, size: int = 64, *, times: int | None = None) -> Rule:
         """Send ``size`` random bytes (seeded) instead of an HTTP answer, then close."""
         count = _check_count(size, "size")
-        if not count:
-            raise ScriptError("garbage() size must be at least 1 byte")
+        if not count or count > MAX_GARBAGE_BYTES:
+            raise ScriptError(
+                f"garbage() size must be at least 1 byte (and at most {MAX_GARBAGE_BYTES})"
+            )
         return self._add(None, times, f"garbage({count})", fault=Fault("garbage", size=count))
 
     def malformed(self, *, times: int | None = None) -> Rule:
@@ -449,9 +466,13 @@ class RouteScript:
 
     def slow_body(self, bytes_per_second: float, *, times: int | None = None) -> Rule:
         """Send the default answer's body at ``bytes_per_second``."""
-        rate = _check_seconds(bytes_per_second, "bytes_per_second")
-        if rate <= 0:
-            raise ScriptError("slow_body() needs a rate above 0 bytes per second")
+        if not seconds_in_range(bytes_per_second, 1.0, MAX_BYTES_PER_SECOND):
+            raise ScriptError(
+                f"slow_body() needs a rate above 0 bytes per second (from 1 to "
+                f"{MAX_BYTES_PER_SECOND:g}), "
+                f"got {bytes_per_second!r}"
+            )
+        rate = float(bytes_per_second)
         fault = Fault("slow_body", bytes_per_second=rate)
         return self._add(None, times, f"slow_body({rate:g})", fault=fault)
 

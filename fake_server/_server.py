@@ -21,44 +21,34 @@ from ._catalog import (
     default_models,
 )
 from ._errors import FakeCheckError, FakeServerError, ScriptError
-from ._journal import DEFAULT_JOURNAL_LIMIT, Journal, RecordedRequest
-from ._profiles import PROFILE_NAMES, PROFILES, Profile
+from ._journal import (
+    DEFAULT_BODY_LIMIT,
+    DEFAULT_JOURNAL_BYTES,
+    DEFAULT_JOURNAL_LIMIT,
+    Journal,
+    RecordedRequest,
+)
 from ._scenario import apply_scenario
 from ._scenario_file import read_scenario
 from ._script import RouteScript
+from ._settings import (
+    NOT_GIVEN,
+    NotGiven,
+    check_listening,
+    check_profile,
+    check_seed,
+    check_token,
+)
 from .dialects import rule_problems
 from .engine import Chaos, Engine, Rule, State, check_chaos_faults
-from .transport import ServerThread
+from .transport import DEFAULT_BODY_TIMEOUT_SECONDS, LOOPBACK_HOSTS, ServerThread, ShellSettings
 
 #: Larger bodies get a 413. Big enough for a few base64 images.
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 DEFAULT_PROFILE = "lmstudio"
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "NOT_GIVEN", "FakeLMStudio"]
-
-
-class _NotGiven:
-    """The type of ``NOT_GIVEN``: an argument left out, as opposed to ``None``."""
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-
-NOT_GIVEN = _NotGiven()
-
-
-def _profile(name: object) -> Profile:
-    if name not in PROFILES:
-        raise ValueError(f"profile must be one of {', '.join(PROFILE_NAMES)}; got {name!r}")
-    return PROFILES[str(name)]
-
-
-def _seed(seed: object) -> int:
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return seed
 
 
 class FakeLMStudio:
@@ -75,49 +65,54 @@ class FakeLMStudio:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        seed: int | _NotGiven = NOT_GIVEN,
-        profile: str | _NotGiven = NOT_GIVEN,
-        jit: bool | _NotGiven = NOT_GIVEN,
-        api_token: str | _NotGiven | None = NOT_GIVEN,
+        seed: int | NotGiven = NOT_GIVEN,
+        profile: str | NotGiven = NOT_GIVEN,
+        jit: bool | NotGiven = NOT_GIVEN,
+        api_token: str | NotGiven | None = NOT_GIVEN,
         models: Sequence[Model] | None = None,
         validate: bool = True,
         cors: bool = False,
         single_loaded_fallback: bool = False,
         clock: Callable[[], float] | None = None,
         journal_limit: int = DEFAULT_JOURNAL_LIMIT,
+        journal_bytes: int = DEFAULT_JOURNAL_BYTES,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        allow_remote: bool = False,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT_SECONDS,
+        allow_remote: bool | Sequence[str] = False,
         scenario: str | os.PathLike[str] | Mapping[str, Any] | None = None,
         on_request: Callable[[RecordedRequest], None] | None = None,
     ) -> None:
-        if host not in LOOPBACK_HOSTS and not allow_remote:
-            raise ValueError(
-                f"refusing to listen on {host!r}: the fake serves 127.0.0.1 only unless "
-                "allow_remote=True (it has no authentication by default)"
-            )
-        if not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(
-                f"port must be an integer from 0 to 65535 (0: a free port), got {port!r}"
-            )
-        if max_body_bytes < 1024:
-            raise ValueError(f"max_body_bytes must be at least 1024, got {max_body_bytes}")
+        check_listening(host, port, allow_remote, max_body_bytes, body_timeout)
         # "localhost" may resolve to 127.0.0.1 and ::1, which port 0 would bind on two ports.
         self._host = "127.0.0.1" if host == "localhost" else host
         self._port = port
         initial = State(
             catalog=Catalog(m.copy() for m in (default_models() if models is None else models)),
-            profile=_profile(DEFAULT_PROFILE if isinstance(profile, _NotGiven) else profile),
-            seed=_seed(0 if isinstance(seed, _NotGiven) else seed),
-            jit=True if isinstance(jit, _NotGiven) else bool(jit),
-            api_token=None if isinstance(api_token, _NotGiven) else _check_token(api_token),
+            profile=check_profile(DEFAULT_PROFILE if isinstance(profile, NotGiven) else profile),
+            seed=check_seed(0 if isinstance(seed, NotGiven) else seed),
+            jit=True if isinstance(jit, NotGiven) else bool(jit),
+            api_token=None if isinstance(api_token, NotGiven) else check_token(api_token),
             validate=bool(validate),
             cors=bool(cors),
             single_loaded_fallback=bool(single_loaded_fallback),
             clock=clock or time.time,
         )
-        self._engine = Engine(initial, Journal(journal_limit), on_request)
+        journal = Journal(
+            journal_limit,
+            max_bytes=journal_bytes,
+            body_limit=min(DEFAULT_BODY_LIMIT, journal_bytes),
+        )
+        self._engine = Engine(initial, journal, on_request)
         self._lock = self._engine.lock
-        self._server = ServerThread(self._engine, self, self._host, port, max_body_bytes)
+        # The admin API answers requests addressed to these host names only (DNS rebinding).
+        names = () if isinstance(allow_remote, bool) else tuple(allow_remote)
+        remote = (self._host,) if allow_remote else ()
+        settings = ShellSettings(
+            max_body_bytes,
+            float(body_timeout),
+            LOOPBACK_HOSTS | {n.lower() for n in (*names, *remote)},
+        )
+        self._server = ServerThread(self._engine, self, self._host, port, settings)
         self.chat = RouteScript(self, "chat")
         self.completions = RouteScript(self, "completions")
         self.embeddings = RouteScript(self, "embeddings")
@@ -125,13 +120,13 @@ class FakeLMStudio:
         if scenario is not None:
             # Explicit arguments win over the scenario's settings (as flags over a file).
             self.load_scenario(scenario)
-            if not isinstance(seed, _NotGiven):
+            if not isinstance(seed, NotGiven):
                 self.set_seed(seed)
-            if not isinstance(profile, _NotGiven):
+            if not isinstance(profile, NotGiven):
                 self.set_profile(profile)
-            if not isinstance(jit, _NotGiven):
+            if not isinstance(jit, NotGiven):
                 self.set_jit(jit)
-            if not isinstance(api_token, _NotGiven):
+            if not isinstance(api_token, NotGiven):
                 self.require_api_token(api_token)
             self._engine.initial = self._engine.state.copy()
 
@@ -215,7 +210,7 @@ class FakeLMStudio:
     def set_seed(self, seed: int) -> None:
         """Seed of the default answers: same seed and request, same answer."""
         with self._lock:
-            self._state.seed = _seed(seed)
+            self._state.seed = check_seed(seed)
 
     @property
     def profile(self) -> str:
@@ -224,7 +219,7 @@ class FakeLMStudio:
     def set_profile(self, profile: str) -> None:
         """``"lmstudio"`` (LM Studio's own shapes) or ``"openai"`` (the strict OpenAI format)."""
         with self._lock:
-            self._state.profile = _profile(profile)
+            self._state.profile = check_profile(profile)
 
     @property
     def jit(self) -> bool:
@@ -278,7 +273,7 @@ class FakeLMStudio:
             )
         with self._lock:
             self._state.chaos = (
-                None if rate == 0 else Chaos(float(rate), kinds, _seed(seed), tuple(routes))
+                None if rate == 0 else Chaos(float(rate), kinds, check_seed(seed), tuple(routes))
             )
 
     def chaos_report(self) -> str | None:
@@ -289,7 +284,7 @@ class FakeLMStudio:
     def require_api_token(self, token: str | None) -> None:
         """Answer 401 (LM Studio's body) unless ``Authorization: Bearer <token>``; None: off."""
         with self._lock:
-            self._state.api_token = _check_token(token)
+            self._state.api_token = check_token(token)
 
     @property
     def api_token(self) -> str | None:
@@ -316,21 +311,16 @@ class FakeLMStudio:
         """Add (or replace) a downloaded model. ``loaded=False`` makes JIT load it on the
         first request, taking ``load_seconds``."""
         try:
-            check_model_fields(id, type, context_length, capabilities)
-            if compatibility_type not in ("gguf", "mlx"):
-                raise ValueError(
-                    f"compatibility_type must be 'gguf' or 'mlx', got {compatibility_type!r}"
-                )
-            if not isinstance(load_seconds, (int, float)) or load_seconds < 0:
-                raise ValueError(
-                    f"load_seconds must be a non-negative number, got {load_seconds!r}"
-                )
-            if ttl is not None and (not isinstance(ttl, (int, float)) or ttl <= 0):
-                raise ValueError(f"ttl must be a positive number of seconds or None, got {ttl!r}")
-            if not isinstance(embedding_dimensions, int) or embedding_dimensions < 1:
-                raise ValueError(
-                    f"embedding_dimensions must be a positive integer, got {embedding_dimensions!r}"
-                )
+            check_model_fields(
+                id,
+                type,
+                context_length,
+                capabilities,
+                compatibility_type=compatibility_type,
+                load_seconds=load_seconds,
+                ttl=ttl,
+                embedding_dimensions=embedding_dimensions,
+            )
         except ValueError as exc:
             raise ScriptError(f"add_model({id!r}): {exc}") from None
         model = Model(
@@ -482,13 +472,3 @@ class FakeLMStudio:
             with self._lock:
                 self._engine.state = saved
             raise
-
-
-def _check_token(token: object) -> str | None:
-    if token is None:
-        return None
-    if not isinstance(token, str) or not token.strip() or any(c.isspace() for c in token):
-        raise ScriptError(
-            "the API token must be a non-empty string without spaces (or None for no auth)"
-        )
-    return token

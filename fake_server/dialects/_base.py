@@ -123,7 +123,9 @@ class ErrorForms:
 class Route:
     """One route of a door. ``body``: the shell reads the body as ``"json"`` (parsed, a 400
     in the door's words when it is not JSON), ``"raw"`` (bytes only) or ``"none"``.
-    ``auth``: the fake's API token is required. ``journal``: the request is journaled."""
+    ``auth``: the fake's API token is required. ``journal``: the request is journaled.
+    ``local_only``: the fake's own API, answered only to requests addressed to its own host,
+    from no other origin, in JSON (no DNS rebinding, no cross-site form posts)."""
 
     method: str
     path: str
@@ -132,6 +134,7 @@ class Route:
     body: str = "json"
     auth: bool = True
     journal: bool = True
+    local_only: bool = False
 
 
 def fault_out(decision: Decision) -> FaultOut | None:

@@ -9,6 +9,7 @@ so that this layer does not depend on the one above it.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -17,7 +18,7 @@ from .._errors import ScenarioError
 from .._journal import Journal
 from .._scenario_file import parse_scenario
 from ..engine import Rule
-from ._base import Call, Handler, JsonOut, Out, Route
+from ._base import Call, Handler, JsonOut, Out, RawOut, Route
 
 ADMIN_PREFIX = "/__fake__"
 MSG_EMPTY_SCENARIO = (
@@ -62,14 +63,9 @@ def routes(fake: Control) -> list[Route]:
 
     async def requests(call: Call) -> Out:
         journal = fake.journal
-        return _json(
-            200,
-            {
-                "requests": [e.to_dict() for e in journal.snapshot()],
-                "total": journal.total,
-                "dropped": journal.dropped,
-            },
-        )
+        entries = ",".join(e.to_json() for e in journal.snapshot())
+        text = f'{{"requests":[{entries}],"total":{journal.total},"dropped":{journal.dropped}}}'
+        return RawOut(200, text.encode(), "application/json; charset=utf-8")
 
     async def clear_requests(call: Call) -> Out:
         fake.journal.clear()
@@ -142,7 +138,10 @@ def routes(fake: Control) -> list[Route]:
             # With a token set, the admin API wants it too: a fake reachable from the network
             # (--allow-remote) must not be reprogrammable by anyone.
             token = fake.api_token
-            if token is not None and call.headers.get("Authorization") != f"Bearer {token}":
+            given = call.headers.get("Authorization", "")
+            if token is not None and not hmac.compare_digest(
+                given.encode("utf-8", "surrogateescape"), f"Bearer {token}".encode()
+            ):
                 return _json(401, {"error": MSG_TOKEN})
             return await handler(call)
 
@@ -150,10 +149,18 @@ def routes(fake: Control) -> list[Route]:
 
     out = [
         Route(
-            method, f"{ADMIN_PREFIX}/{name}", guarded(handler), body=body, auth=False, journal=False
+            method,
+            f"{ADMIN_PREFIX}/{name}",
+            guarded(handler),
+            body=body,
+            auth=False,
+            journal=False,
+            local_only=True,
         )
         for method, name, handler, body in table
     ]
     for path in (ADMIN_PREFIX, f"{ADMIN_PREFIX}/{{tail:.*}}"):
-        out.append(Route("*", path, unknown, body="none", auth=False, journal=False))
+        out.append(
+            Route("*", path, unknown, body="none", auth=False, journal=False, local_only=True)
+        )
     return out

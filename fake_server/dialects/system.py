@@ -8,13 +8,6 @@ from ._base import Call, JsonOut, Out, Route
 from .openai import ERRORS
 from .openai_shapes import SHAPES
 
-#: CORS preflight answer headers (with ``--cors``), as Express's cors middleware sends them.
-PREFLIGHT_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "*",
-    "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE",
-}
-
 __all__ = ["catch_all", "routes"]
 
 
@@ -27,8 +20,6 @@ async def _status(call: Call) -> Out:
 
 
 async def _unexpected(call: Call) -> Out:
-    if call.method == "OPTIONS" and call.state.cors:
-        return JsonOut(204, None, PREFLIGHT_HEADERS)
     shapes = SHAPES[call.state.profile.name]
     status, document = shapes.unexpected_endpoint(call.method, call.path)
     return JsonOut(status, document)

@@ -9,15 +9,17 @@ State reaches handlers through ``web.AppKey``, never through the facade.
 from __future__ import annotations
 
 import asyncio
-import json
+import hmac
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from .._journal import RecordedRequest
+from .._json import MSG_TOO_DEEP, BodyError, parse_body
 from ..dialects import (
     ApiAnswer,
     Call,
@@ -36,7 +38,42 @@ from ._express import JSON_TYPE, express_json, plain_json
 from ._faults import MALFORMED_BODY, Handled, deliver_body, fault_rng, replace_answer, settle
 from ._sse import send_sse
 
-__all__ = ["ENGINE", "HELD", "Held", "build_app"]
+__all__ = ["ENGINE", "HELD", "LOOPBACK_HOSTS", "Held", "ShellSettings", "build_app"]
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: A request body must arrive within this many seconds (a slow client cannot hold a request
+#: open for ever); Node's own limit is far longer, but a test fake should not wait minutes.
+DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
+#: Content types a browser cannot send cross-site without a preflight: the admin API takes
+#: JSON or TOML only, so a form post from a web page is refused.
+ADMIN_CONTENT_TYPES = ("", "application/json", "application/toml", "text/x-toml")
+MSG_HOST = (
+    "the fake's admin API answers requests addressed to its own host only (got Host: {host}); "
+    "this protects it from DNS rebinding. Start it with --allow-remote HOST to add a name."
+)
+MSG_ORIGIN = (
+    "cross-site request refused: the fake's admin API answers pages of its own origin only "
+    "(got Origin: {origin})"
+)
+MSG_CONTENT_TYPE = (
+    "the admin API takes JSON (or TOML for a scenario), not {content_type}: a form post from "
+    "a web page is refused"
+)
+PREFLIGHT_HEADERS = {
+    "X-Powered-By": "Express",
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "*",
+    "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ShellSettings:
+    """What the shell needs of the facade's settings."""
+
+    max_body_bytes: int
+    body_timeout: float = DEFAULT_BODY_TIMEOUT_SECONDS
+    allowed_hosts: frozenset[str] = LOOPBACK_HOSTS
 
 
 class Held:
@@ -59,17 +96,21 @@ class Held:
 
 ENGINE = web.AppKey("engine", Engine)
 HELD = web.AppKey("held", Held)
+SETTINGS = web.AppKey("settings", ShellSettings)
 _PLAIN_ERRORS = ErrorForms(
     bad_body=lambda state, message: {"error": message},
     unauthorized=lambda state, wrong: {"error": "a valid API token is required"},
 )
 
 
-def build_app(engine: Engine, control: Control, max_body_bytes: int) -> web.Application:
+def build_app(engine: Engine, control: Control, settings: ShellSettings) -> web.Application:
     """The application serving every door's routes for ``engine``."""
-    app = web.Application(client_max_size=max_body_bytes, handler_args={"max_field_size": 65536})
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, handler_args={"max_field_size": 65536}
+    )
     app[ENGINE] = engine
     app[HELD] = Held()
+    app[SETTINGS] = settings
     for route in route_table(control):
         app.router.add_route(route.method, route.path, _serving(route))
     return app
@@ -100,6 +141,14 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
         engine.journal.append(entry)
     started = time.perf_counter()
     try:
+        if route.local_only:
+            refusal = _foreign(request, request.app[SETTINGS])
+            if refusal is not None:
+                return plain_json(403, {"error": refusal})
+        elif state.cors and request.method == "OPTIONS":
+            entry.status = 204
+            engine.request_done(entry)
+            return web.Response(status=204, headers=PREFLIGHT_HEADERS)
         if route.auth:
             _check_token(request, state, errors)
         raw, body = await _read_body(request, route, entry, state, errors)
@@ -119,6 +168,8 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
         response = await _deliver(request, entry, out, state)
     except ApiAnswer as exc:
         response = express_json(exc.status, exc.document, state.cors, exc.headers)
+        if exc.status == 408:
+            response.force_close()  # the rest of the slow body is still on its way
     except Handled as handled:
         entry.fault = handled.note
         entry.status = handled.status
@@ -129,6 +180,15 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
     except asyncio.CancelledError:
         entry.error = "cancelled: the client went away or the fake was closed"
         raise
+    except ConnectionResetError:
+        # The client hung up (it may: a stream read to its first chunk, a timeout): nothing
+        # went wrong inside the fake, and there is nobody left to answer.
+        entry.error = "the client closed the connection"
+        return web.Response()
+    except RecursionError:
+        # JSON nested deeply enough to pass the parser can still be too deep to check or
+        # answer: the client's input, not a fault of the fake.
+        response = express_json(400, errors.bad_body(state, MSG_TOO_DEEP), state.cors)
     except Exception as exc:  # a bug or a bad scripted answer: report it to the test
         response = _internal_error(request, engine, exc, state)
     finally:
@@ -149,8 +209,53 @@ def _check_token(request: web.Request, state: State, errors: ErrorForms) -> None
     scheme, _, given = header.partition(" ")
     if not header or scheme.lower() != "bearer" or not given.strip():
         raise ApiAnswer(401, errors.unauthorized(state, False))
-    if given.strip() != token:
+    if not same_secret(given.strip(), token):
         raise ApiAnswer(401, errors.unauthorized(state, True))
+
+
+def same_secret(given: str, token: str) -> bool:
+    """Compare in constant time (a timing attack cannot guess the token byte by byte)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode("utf-8"))
+
+
+def _foreign(request: web.Request, settings: ShellSettings) -> str | None:
+    """Why a request to the fake's own API is refused (DNS rebinding, a cross-site page, a
+    form post), or None."""
+    host = request.headers.get("Host", "")
+    name = _hostname(host)
+    if name not in settings.allowed_hosts:
+        return MSG_HOST.format(host=host or "(none)")
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        port = (
+            (request.transport.get_extra_info("sockname") or ("", 0))[1] if request.transport else 0
+        )
+        scheme, _, rest = origin.partition("://")
+        if (
+            scheme != "http"
+            or _hostname(rest) not in settings.allowed_hosts
+            or (_port(rest) != port)
+        ):
+            return MSG_ORIGIN.format(origin=origin)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        content_type = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if content_type not in ADMIN_CONTENT_TYPES:
+            return MSG_CONTENT_TYPE.format(content_type=content_type)
+    return None
+
+
+def _hostname(host: str) -> str:
+    """``127.0.0.1:1234`` -> ``127.0.0.1``, ``[::1]:80`` -> ``::1``, lower case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _port(host: str) -> int | None:
+    tail = host.rpartition("]")[2] if host.startswith("[") else host
+    _, colon, digits = tail.rpartition(":")
+    return int(digits) if colon and digits.isdigit() else 80
 
 
 async def _read_body(
@@ -159,8 +264,18 @@ async def _read_body(
     """The body as bytes and (for a JSON route) parsed; a 413 or 400 in the door's words."""
     if route.body == "none":
         return b"", None
+    timeout = request.app[SETTINGS].body_timeout
     try:
-        data = await request.read()
+        data = await asyncio.wait_for(request.read(), timeout)
+    except asyncio.TimeoutError:
+        raise ApiAnswer(
+            408,
+            errors.bad_body(
+                state,
+                f"Request body not received within {timeout:g} s: the fake stops waiting for "
+                "a client that sends slowly (body_timeout).",
+            ),
+        ) from None
     except web.HTTPRequestEntityTooLarge as exc:
         limit = request.app._client_max_size
         size = request.content_length
@@ -173,22 +288,21 @@ async def _read_body(
                 "Send a smaller body, or start the fake with a larger max_body_bytes.",
             ),
         ) from exc
-    entry.body = data
+    journal = request.app[ENGINE].journal
+
+    def keep(parsed: Any) -> None:
+        if route.journal:
+            journal.keep_body(entry, data, parsed)
+
     if route.body != "json" or not data:
+        keep(None)
         return data, None
     try:
-        parsed = json.loads(data)
-    except UnicodeDecodeError:
-        raise ApiAnswer(400, errors.bad_body(state, "Request body is not valid UTF-8")) from None
-    except json.JSONDecodeError as exc:
-        raise ApiAnswer(
-            400,
-            errors.bad_body(
-                state,
-                f"{exc.msg} in JSON at position {exc.pos} (line {exc.lineno} column {exc.colno})",
-            ),
-        ) from None
-    entry.json = parsed
+        parsed = parse_body(data)
+    except BodyError as exc:
+        keep(None)
+        raise ApiAnswer(400, errors.bad_body(state, str(exc))) from None
+    keep(parsed)
     return data, parsed
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,8 +45,8 @@ def express_json(
 
 def plain_json(status: int, document: Any) -> web.Response:
     """A JSON answer of the fake's own (the admin API): not LM Studio's, so no Express."""
-    return web.json_response(
-        document, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False)
+    return web.Response(
+        status=status, body=dumps(document).encode(), headers={"Content-Type": JSON_TYPE}
     )
 
 

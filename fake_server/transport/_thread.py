@@ -15,7 +15,7 @@ from aiohttp import web
 from .._errors import FakeServerError
 from ..dialects import Control
 from ..engine import Engine
-from ._app import HELD, build_app
+from ._app import HELD, ShellSettings, build_app
 
 #: LM Studio (Express) closes idle keep-alive connections after 5 seconds.
 KEEPALIVE_SECONDS = 5.0
@@ -29,13 +29,13 @@ class ServerThread:
     Starting twice is harmless; closing twice too; a closed one cannot start again."""
 
     def __init__(
-        self, engine: Engine, control: Control, host: str, port: int, max_body_bytes: int
+        self, engine: Engine, control: Control, host: str, port: int, settings: ShellSettings
     ) -> None:
         self._engine = engine
         self._control = control
         self._host = host
         self._port = port
-        self._max_body_bytes = max_body_bytes
+        self._settings = settings
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -85,7 +85,7 @@ class ServerThread:
             loop.close()
 
     async def _serve(self) -> None:
-        app = self._app = build_app(self._engine, self._control, self._max_body_bytes)
+        app = self._app = build_app(self._engine, self._control, self._settings)
         runner = web.AppRunner(
             app,
             access_log=None,

@@ -261,7 +261,7 @@ def test_admin_calls_are_not_journaled_and_need_the_token_when_one_is_set(
 def test_the_journal_over_http_redacts_the_token(fake: FakeLMStudio, client: httpx.Client) -> None:
     client.get("/v1/models", headers={"Authorization": "Bearer sk-lm-abcdefgh:secretsecret"})
     (entry,) = journal(client)["requests"]
-    assert entry["headers"]["Authorization"] == "Bearer sk-lm-...(redacted)"
+    assert entry["headers"]["Authorization"] == "Bearer [redacted]"  # no part of the secret
     assert fake.requests[0].headers["authorization"].endswith("secretsecret")  # in process: all
 
 

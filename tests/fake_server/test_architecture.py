@@ -28,7 +28,15 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("engine", ("fake_server.engine",)),
     ("dialects", ("fake_server.dialects",)),
     ("transport", ("fake_server.transport",)),
-    ("facade", ("fake_server._server", "fake_server._script", "fake_server._scenario")),
+    (
+        "facade",
+        (
+            "fake_server._server",
+            "fake_server._script",
+            "fake_server._scenario",
+            "fake_server._settings",
+        ),
+    ),
     ("package", ("fake_server",)),
     ("cli", ("fake_server.__main__",)),
 ]
