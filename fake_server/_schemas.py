@@ -1,5 +1,8 @@
 """The JSON Schemas shipped in ``schemas/``, loaded through importlib.resources.
 
+An installed wheel has them inside the package, as ``fake_server/schemas``; a source tree (a git
+checkout, an editable install, an unpacked sdist) has the one top-level ``schemas/`` beside it.
+
 Two validators per schema, both built from the same files:
 
 * a fastjsonschema-compiled function for the hot path (a few microseconds per
@@ -21,6 +24,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 SCHEMA_BASE_URI = "https://pytest-lmstudio.local/schemas/"
@@ -46,8 +50,13 @@ class SchemaViolation(ValueError):
         super().__init__(f"{message}{where} (schema {schema})")
 
 
+@functools.cache
 def _root() -> Any:  # a Traversable
-    return resources.files("fake_server").joinpath("schemas")
+    packaged = resources.files("fake_server").joinpath("schemas")
+    if packaged.is_dir():
+        return packaged
+    # A source tree: the top-level schemas/, the only copy (why no symlink: pyproject.toml).
+    return Path(__file__).resolve().parent.parent / "schemas"
 
 
 def _walk(folder: Any, prefix: str) -> Iterator[str]:

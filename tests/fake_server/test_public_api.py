@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import fake_server
+from fake_server._schemas import _root
 
 
 def test_all_names_exist_and_are_public() -> None:
@@ -19,10 +20,13 @@ def test_all_names_exist_and_are_public() -> None:
     assert exported <= set(fake_server.__all__)
 
 
-def test_py_typed_and_schemas_are_shipped_inside_the_package() -> None:
+def test_py_typed_is_in_the_package_and_the_loader_finds_the_schemas() -> None:
     package = Path(fake_server.__file__).parent
     assert (package / "py.typed").is_file()
-    assert (package / "schemas" / "scenario.schema.json").is_file()
+    # From this source tree the loader reads the top-level schemas/, their only copy; that the
+    # wheel ships them inside the package is checked on a real build in test_downstream.py.
+    assert Path(str(_root())) == Path(__file__).resolve().parents[2] / "schemas"
+    assert _root().joinpath("scenario.schema.json").is_file()
 
 
 def test_import_does_not_load_the_provider() -> None:

@@ -53,7 +53,7 @@ CLEARED_ENV = (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "slow: builds a wheel and a venv (still part of `make test`)"
+        "markers", "slow: builds the sdist, a wheel from it and a venv (still part of `make test`)"
     )
 
 

@@ -1,8 +1,10 @@
-"""A downstream project: our wheel installed into a fresh venv, whose tests use ``lmstudio_fake``.
+"""A downstream project: our package installed into a fresh venv, whose tests use ``lmstudio_fake``.
 
 Proof that packaging, the ``pytest11`` entry point and the shipped schemas work outside our source
-tree. Slow (a wheel build and a venv install, a few seconds with a warm pip cache and up to a few
-minutes with a cold one), so it runs once per session on its own.
+tree. The package is built the standard way, ``python -m build``: the sdist, then the wheel built
+from that sdist (what ``pip install <sdist>`` does too), so an sdist that lacks a file the wheel
+needs fails here. Slow (two isolated builds and a venv install, several seconds with a warm pip
+cache and up to a few minutes with a cold one), so it runs once per session on its own.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tarfile
 import textwrap
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "schemas"
 BUILD_TIMEOUT_SECONDS = 300
 INSTALL_TIMEOUT_SECONDS = 300
 RUN_TIMEOUT_SECONDS = 120
@@ -39,6 +45,8 @@ from pathlib import Path
 import fake_server
 import pytest_lmstudio
 import pytest
+
+from fake_server._schemas import _root
 
 from pytest_lmstudio import CompletionRequest, Message
 
@@ -79,6 +87,7 @@ def test_installed_not_from_the_source_tree():
         assert "site-packages" in Path(module.__file__).parts, module.__file__
     schemas = Path(fake_server.__file__).parent / "schemas"
     assert (schemas / "scenario.schema.json").is_file()
+    assert Path(str(_root())) == schemas  # not a schemas/ folder found elsewhere
 
 
 def test_nothing_was_left_open():
@@ -112,27 +121,27 @@ def _clean_env() -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Installed:
+    sdist: Path
+    wheel: Path  # built from the sdist
+    python: Path  # of a fresh venv with the wheel and pytest-asyncio installed
+
+
 @pytest.fixture(scope="session")
-def downstream_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The python of a fresh venv with our wheel and pytest-asyncio installed."""
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """Our sdist, the wheel built from it, and a fresh venv with that wheel installed."""
     work = tmp_path_factory.mktemp("downstream-build")
     env = _clean_env()
+    # Neither --sdist nor --wheel: the sdist, then the wheel from the unpacked sdist, each in an
+    # isolated environment with the build-system requirements, as a release build does.
     _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(work / "dist"),
-            str(ROOT),
-        ],
+        [sys.executable, "-m", "build", "--outdir", str(work / "dist"), str(ROOT)],
         timeout=BUILD_TIMEOUT_SECONDS,
         cwd=work,
         env=env,
     )
+    [sdist] = (work / "dist").glob("pytest_lmstudio-*.tar.gz")
     [wheel] = (work / "dist").glob("pytest_lmstudio-*.whl")
     venv = work / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], timeout=60, cwd=work)
@@ -154,20 +163,42 @@ def downstream_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=work,
         env=env,
     )
-    return python
+    return Installed(sdist=sdist, wheel=wheel, python=python)
+
+
+def _assert_each_schema_shipped_once(sdist: Path, wheel: Path) -> None:
+    """The sdist has the schema files at schemas/, the wheel inside the package; no other copy."""
+    names = sorted(path.relative_to(SCHEMAS).as_posix() for path in SCHEMAS.rglob("*.json"))
+    assert names and "scenario.schema.json" in names
+    top = sdist.name.removesuffix(".tar.gz") + "/"
+    with tarfile.open(sdist) as archive:
+        members = archive.getmembers()
+    assert [m.name for m in members if not (m.isfile() or m.isdir())] == []  # no links
+    in_sdist = [m.name.removeprefix(top) for m in members]
+    assert sorted(n for n in in_sdist if n.endswith(".json") and not n.startswith("tests/")) == [
+        f"schemas/{name}" for name in names
+    ]
+    with zipfile.ZipFile(wheel) as archive:
+        in_wheel = archive.namelist()
+    assert len(in_wheel) == len(set(in_wheel))
+    assert sorted(n for n in in_wheel if n.endswith(".json")) == [
+        f"fake_server/schemas/{name}" for name in names
+    ]
+    assert [n for n in in_wheel if "schemas/" in n and not n.startswith("fake_server/")] == []
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(BUILD_TIMEOUT_SECONDS + INSTALL_TIMEOUT_SECONDS + RUN_TIMEOUT_SECONDS + 60)
-def test_a_downstream_project_uses_the_installed_plugin(
-    downstream_python: Path, tmp_path: Path
+def test_a_downstream_project_uses_the_plugin_built_from_the_sdist(
+    installed: Installed, tmp_path: Path
 ) -> None:
+    _assert_each_schema_shipped_once(installed.sdist, installed.wheel)
     (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     (tmp_path / "scenario.json").write_text(SCENARIO, encoding="utf-8")
     (tmp_path / "test_downstream_app.py").write_text(textwrap.dedent(TESTS), encoding="utf-8")
     assert not (tmp_path / "conftest.py").exists()
     output = _run(
-        [str(downstream_python), "-m", "pytest", "-p", "no:cacheprovider", "-v", "--trace-config"],
+        [str(installed.python), "-m", "pytest", "-p", "no:cacheprovider", "-v", "--trace-config"],
         timeout=RUN_TIMEOUT_SECONDS,
         cwd=tmp_path,
         env=_clean_env(),
