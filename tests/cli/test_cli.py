@@ -139,8 +139,13 @@ def run(tmp_path: Path) -> Iterator[Any]:
     """``run(*args, command="module")`` starts a fake subprocess; all are killed at the end."""
     started: list[Server] = []
 
-    def start(*args: str, command: str = "module") -> Server:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    def start(*args: str, command: str = "module", env: dict[str, str] | None = None) -> Server:
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **(env or {}),
+        }
         process = subprocess.Popen(
             [*COMMANDS[command](), *args],
             stdin=subprocess.DEVNULL,
@@ -511,3 +516,38 @@ def test_flags_win_over_the_scenario_and_the_scenario_over_defaults(
     assert [m["id"] for m in listed["data"]] == ["qwen/qwen3-8b"]  # --no-jit won
     assert "created" in listed["data"][0]  # the scenario's profile applies
     server.stop()
+
+
+# -- the API token off the command line -------------------------------------------------
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+@pytest.mark.parametrize("source", ["file", "environment"])
+def test_the_api_token_can_stay_out_of_ps(run: Any, tmp_path: Path, source: str) -> None:
+    secret = "sk-lm-tok3n:s3cr3t"
+    if source == "file":
+        (tmp_path / "token").write_text(secret + "\n", encoding="utf-8")
+        server = run("--port", "0", "--api-token-file", str(tmp_path / "token"))
+    else:
+        server = run("--port", "0", env={"LMSTUDIO_FAKE_API_TOKEN": secret})
+    url = server.wait_ready()
+    assert secret not in _cmdline(server.process.pid)
+    assert httpx.get(url + "/v1/models", timeout=10).status_code == 401
+    authorized = {"Authorization": f"Bearer {secret}"}
+    assert httpx.get(url + "/v1/models", headers=authorized, timeout=10).status_code == 200
+    server.stop()
+
+
+def test_an_empty_token_file_is_refused(run: Any, tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("\n", encoding="utf-8")
+    code, err = refused(run, "--port", "0", "--api-token-file", str(tmp_path / "token"))
+    assert code == 2 and "is empty" in err
+
+
+def test_allow_remote_without_a_token_warns(run: Any) -> None:
+    server = run("--port", "0", "--allow-remote")
+    server.wait_ready()
+    code, _, err = server.stop()
+    assert code == 0
+    assert "warning: --allow-remote without an API token" in err
