@@ -30,6 +30,8 @@ WORDS: tuple[str, ...] = tuple(_LoremProvider.word_list)
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")
 _TRANSPORT_FIELDS = frozenset({"stream", "stream_options"})
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+ID_LENGTH = 20
 #: Tool arguments are generated this many objects deep at most (a schema may nest deeper).
 MAX_ARGUMENT_DEPTH = 32
 
@@ -102,9 +104,15 @@ class ContentSource:
         self.rng = random.Random(int.from_bytes(digest[:16], "big"))
 
     def completion_id(self, prefix: str) -> str:
-        """``chatcmpl-`` / ``cmpl-`` plus 21 lowercase base-36 characters, as LM Studio
-        (drawn from the request's digest: hexadecimal digits are base-36 digits too)."""
-        return prefix + self._digest[16:].hex()[:21]
+        """``chatcmpl-`` / ``cmpl-`` plus 20 lowercase base-36 characters, the form of LM
+        Studio's random ids (``chatcmpl-um3b2l9t12bzrtha63q8``), drawn from the request's
+        digest so that they are seeded like the rest."""
+        number = int.from_bytes(self._digest[16:], "big")
+        digits = []
+        for _ in range(ID_LENGTH):
+            number, digit = divmod(number, 36)
+            digits.append(_BASE36[digit])
+        return prefix + "".join(digits)
 
     def tool_call_id(self) -> str:
         """A 9-digit decimal string, LM Studio's tool-call id form."""

@@ -61,6 +61,58 @@ def _reject_constant(name: str) -> Any:
     raise BodyError(f"Unexpected token '{name[0]}', \"{name}\" is not valid JSON")
 
 
+#: Python's JSON decoder messages, in the words of V8's ``JSON.parse`` (what LM Studio's
+#: Node server answers with).
+_V8_MESSAGES = {
+    "Expecting property name enclosed in double quotes": "Expected double-quoted property name",
+    "Expecting ':' delimiter": "Expected ':' after property name",
+    "Unterminated string starting at": "Unterminated string",
+    "Invalid control character at": "Bad control character in string literal",
+    "Invalid \\escape": "Bad escaped character",
+    "Invalid \\uXXXX escape": "Bad Unicode escape",
+    "Extra data": "Unexpected non-whitespace character after JSON",
+}
+
+
+def v8_message(exc: json.JSONDecodeError) -> str:
+    """``exc`` worded as V8's ``JSON.parse`` words it (Node 20+)."""
+    where = f"in JSON at position {exc.pos} (line {exc.lineno} column {exc.colno})"
+    text, pos = exc.doc, exc.pos
+    if exc.msg == "Expecting ',' delimiter":
+        inside = _innermost(text, pos)
+        after = "array element" if inside == "[" else "property value"
+        return f"Expected ',' or '{']' if inside == '[' else '}'}' after {after} {where}"
+    if exc.msg == "Expecting value":
+        if not text[pos:].strip():
+            return "Unexpected end of JSON input"
+        snippet = text if len(text) <= 32 else text[max(0, pos - 10) : pos + 10]
+        return f"Unexpected token '{text[pos]}', \"{snippet}\" is not valid JSON"
+    if exc.msg == "Extra data":
+        return f"{_V8_MESSAGES[exc.msg]} at position {pos} (line {exc.lineno} column {exc.colno})"
+    return f"{_V8_MESSAGES.get(exc.msg, exc.msg)} {where}"
+
+
+def _innermost(text: str, pos: int) -> str:
+    """The bracket (``[`` or ``{``) open at ``pos``, skipping strings."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for char in text[:pos]:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            stack.append(char)
+        elif char in "]}" and stack:
+            stack.pop()
+    return stack[-1] if stack else "{"
+
+
 def _js_int(digits: str) -> int | float:
     return int(digits) if len(digits) <= _INT_DIGITS else float(digits)
 
@@ -75,9 +127,7 @@ def parse_body(data: bytes) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise BodyError(
-            f"{exc.msg} in JSON at position {exc.pos} (line {exc.lineno} column {exc.colno})"
-        ) from None
+        raise BodyError(v8_message(exc)) from None
     except RecursionError:
         raise BodyError(MSG_TOO_DEEP) from None
     except BodyError:

@@ -42,10 +42,23 @@ __all__ = [
 class SchemaViolation(ValueError):
     """A document does not match a schema; ``path`` points at the bad field."""
 
-    def __init__(self, schema: str, message: str, path: str) -> None:
+    def __init__(
+        self,
+        schema: str,
+        message: str,
+        path: str,
+        *,
+        keyword: str = "",
+        expected: Any = None,
+        instance: Any = None,
+    ) -> None:
         self.schema = schema
         self.message = message
         self.path = path
+        #: the JSON Schema keyword that failed, what it asked for, and the value it saw
+        self.keyword = keyword
+        self.expected = expected
+        self.instance = instance
         where = f" at {path}" if path else ""
         super().__init__(f"{message}{where} (schema {schema})")
 
@@ -131,7 +144,14 @@ class Validator:
         best = jsonschema.exceptions.best_match(precise.iter_errors(document))
         if best is None:
             return None
-        return SchemaViolation(self.name, best.message, _format_path(best.absolute_path))
+        return SchemaViolation(
+            self.name,
+            best.message,
+            _format_path(best.absolute_path),
+            keyword=str(best.validator),
+            expected=best.validator_value,
+            instance=best.instance,
+        )
 
     def errors(self, document: Any) -> list[SchemaViolation]:
         """Every violation, for reports that list them all."""

@@ -12,6 +12,7 @@ from .._content import (
     prompt_tokens_for_chat,
     prompt_tokens_for_completion,
 )
+from .._json import dumps
 from .._schemas import SchemaViolation, part_validator, shallow_validator, validator
 from ..engine import State, ToolSpec, Turn, TurnKind
 from ._base import ApiAnswer
@@ -58,8 +59,14 @@ def check_request(kind: TurnKind, body: Any, state: State) -> None:
         for message in messages:
             role = message.get("role") if isinstance(message, dict) else None
             if role not in ALLOWED_ROLES:
+                # As JavaScript's template string shows it: a missing role is "undefined".
+                shown = (
+                    "undefined"
+                    if not isinstance(message, dict) or "role" not in message
+                    else (role if isinstance(role, str) else dumps(role))
+                )
                 raise ApiAnswer(
-                    400, shapes.error_string(MSG_BAD_ROLE.format(role=role), param="messages")
+                    400, shapes.error_string(MSG_BAD_ROLE.format(role=shown), param="messages")
                 )
         response_format = body.get("response_format")
         if isinstance(response_format, dict) and response_format.get("type") == "json_object":
@@ -74,12 +81,61 @@ def check_request(kind: TurnKind, body: Any, state: State) -> None:
     error = check.first_error(body) or SchemaViolation(REQUEST_SCHEMAS[kind], "invalid request", "")
     field = error.path[2:].split(".", 1)[0].split("[", 1)[0] if error.path.startswith("$.") else ""
     if field == "messages":
-        message = f"{MSG_INVALID_MESSAGES} ({error.message} at {error.path[2:]})"
+        message = MSG_INVALID_MESSAGES  # LM Studio says no more (bug-tracker #830)
     elif field:
-        message = f"Invalid '{field}' in payload: {error.message}"
+        message = f"Invalid '{error.path[2:]}' in payload: {js_wording(error)}"
     else:
-        message = f"Invalid request payload: {error.message}"
+        message = f"Invalid request payload: {js_wording(error)}"
     raise ApiAnswer(400, shapes.error_string(message, param=field or None))
+
+
+def js_type(value: Any) -> str:
+    """The JSON type of ``value`` by its JavaScript name."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def js_wording(error: SchemaViolation) -> str:
+    """A schema violation said without Python's reprs: JSON values, JavaScript type names."""
+    keyword, expected, instance = error.keyword, error.expected, error.instance
+    if keyword == "type":
+        wanted = expected if isinstance(expected, list) else [expected]
+        names = ["number" if t == "integer" else t for t in wanted]
+        return f"expected {' or '.join(names)}, received {js_type(instance)}"
+    if keyword in ("enum", "const"):
+        values = expected if keyword == "enum" else [expected]
+        return f"expected one of {', '.join(dumps(v) for v in values)}, received {dumps(instance)}"
+    if keyword == "required" and isinstance(instance, dict):
+        missing = [k for k in expected if k not in instance]
+        return f"'{missing[0] if missing else expected[0]}' is required"
+    bounds = {
+        "minimum": ">=",
+        "maximum": "<=",
+        "exclusiveMinimum": ">",
+        "exclusiveMaximum": "<",
+    }
+    if keyword in bounds:
+        return f"must be {bounds[keyword]} {dumps(expected)}, received {dumps(instance)}"
+    sizes = {
+        "minLength": "at least {n} characters",
+        "maxLength": "at most {n} characters",
+        "minItems": "at least {n} items",
+        "maxItems": "at most {n} items",
+    }
+    if keyword in sizes:
+        return f"must have {sizes[keyword].format(n=expected)}"
+    if keyword == "additionalProperties" and isinstance(instance, dict):
+        return "unrecognized key in object"
+    if keyword == "integer" or (keyword == "multipleOf"):
+        return "expected an integer"
+    return "invalid value"
 
 
 def chat_request_is_valid(body: dict[str, Any]) -> bool:

@@ -34,7 +34,7 @@ from ..dialects import (
     route_table,
 )
 from ..engine import Engine, Fault, State
-from ._express import JSON_TYPE, express_json, plain_json
+from ._express import JSON_TYPE, express_json, express_order, plain_json
 from ._faults import MALFORMED_BODY, Handled, deliver_body, fault_rng, replace_answer, settle
 from ._sse import send_sse
 
@@ -111,6 +111,7 @@ def build_app(engine: Engine, control: Control, settings: ShellSettings) -> web.
     app[ENGINE] = engine
     app[HELD] = Held()
     app[SETTINGS] = settings
+    app.on_response_prepare.append(express_order)
     for route in route_table(control):
         app.router.add_route(route.method, route.path, _serving(route))
     return app

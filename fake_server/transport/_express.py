@@ -14,7 +14,19 @@ from .._json import dumps
 JSON_TYPE = "application/json; charset=utf-8"
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "*"}
 
-__all__ = ["JSON_TYPE", "etag", "express_json", "plain_json", "sse_headers"]
+__all__ = [
+    "JSON_TYPE",
+    "etag",
+    "express_json",
+    "express_order",
+    "plain_json",
+    "sse_headers",
+]
+
+#: Where Node's http module puts its own headers: after everything the app set.
+_NODE_LAST = ("Date", "Connection", "Keep-Alive", "Transfer-Encoding")
+#: Where Express's res.send puts its headers: after the ones the app set before sending.
+_SEND_LAST = ("Content-Type", "Content-Length", "ETag")
 
 
 def etag(data: bytes) -> str:
@@ -61,3 +73,34 @@ def sse_headers(cors: bool) -> dict[str, str]:
     if cors:
         out.update(CORS_HEADERS)
     return out
+
+
+async def express_order(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """Make the head look like Node's (an ``on_response_prepare`` hook, run after aiohttp has
+    added its own headers): no ``Server`` header, and for Express's answers its order
+    (``X-Powered-By``, what the app set, ``Content-Type``, ``Content-Length``, ``ETag``, then
+    Node's ``Date``, ``Connection: keep-alive``, ``Keep-Alive: timeout=5``)."""
+    headers = response.headers
+    headers.popall("Server", None)
+    if "X-Powered-By" not in headers:
+        return
+    if response.keep_alive and "Connection" not in headers:
+        headers["Connection"] = "keep-alive"
+    if headers.get("Connection", "").lower() == "close":
+        headers.popall("Keep-Alive", None)
+    sent = "ETag" in headers  # res.send()'s answer; a stream sets its own head
+    node_last = _NODE_LAST if sent else ("Date", "Keep-Alive", "Transfer-Encoding")
+    send_last = _SEND_LAST if sent else ()
+
+    def place(name: str) -> tuple[int, int]:
+        if name == "X-Powered-By":
+            return 0, 0
+        if name in node_last:
+            return 3, node_last.index(name)
+        if name in send_last:
+            return 2, send_last.index(name)
+        return 1, 0
+
+    ordered = sorted(headers.items(), key=lambda item: place(item[0]))
+    headers.clear()
+    headers.extend(ordered)

@@ -54,7 +54,7 @@ def test_stream_headers_and_framing(client: httpx.Client) -> None:
 def test_chunk_shape_role_first_and_final_empty_delta(client: httpx.Client) -> None:
     chunks = frames(stream_raw(client))
     ids = {c["id"] for c in chunks}
-    assert len(ids) == 1 and re.fullmatch(r"chatcmpl-[0-9a-z]{21}", ids.pop())
+    assert len(ids) == 1 and re.fullmatch(r"chatcmpl-[0-9a-z]{20}", ids.pop())
     for chunk in chunks:
         assert list(chunk) == ["id", "object", "created", "model", "system_fingerprint", "choices"]
         assert chunk["object"] == "chat.completion.chunk"
