@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal", metavar="FILE.jsonl", help="append every request, as JSON lines, to this file"
     )
     parser.add_argument("--no-jit", action="store_true", help="turn JIT model loading off")
+    parser.add_argument(
+        "--no-auto-evict",
+        action="store_true",
+        help="keep earlier JIT-loaded models when another one loads (LM Studio evicts them)",
+    )
+    parser.add_argument(
+        "--single-loaded-fallback",
+        action="store_true",
+        help="LM Studio's bug #619: with one model loaded, any model name is served by it",
+    )
     token = parser.add_mutually_exclusive_group()
     token.add_argument(
         "--api-token",
@@ -143,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             jit=False if args.no_jit else NOT_GIVEN,
             api_token=NOT_GIVEN if token is None else token,
             cors=args.cors,
+            single_loaded_fallback=True if args.single_loaded_fallback else NOT_GIVEN,
+            auto_evict=False if args.no_auto_evict else NOT_GIVEN,
             validate=not args.no_validate,
             allow_remote=allow_remote,
             scenario=args.scenario,

@@ -72,7 +72,8 @@ class FakeLMStudio:
         models: Sequence[Model] | None = None,
         validate: bool = True,
         cors: bool = False,
-        single_loaded_fallback: bool = False,
+        single_loaded_fallback: bool | NotGiven = NOT_GIVEN,
+        auto_evict: bool | NotGiven = NOT_GIVEN,
         clock: Callable[[], float] | None = None,
         journal_limit: int = DEFAULT_JOURNAL_LIMIT,
         journal_bytes: int = DEFAULT_JOURNAL_BYTES,
@@ -94,7 +95,8 @@ class FakeLMStudio:
             api_token=None if isinstance(api_token, NotGiven) else check_token(api_token),
             validate=bool(validate),
             cors=bool(cors),
-            single_loaded_fallback=bool(single_loaded_fallback),
+            single_loaded_fallback=single_loaded_fallback is True,
+            auto_evict=auto_evict is not False,
             clock=clock or time.time,
         )
         journal = Journal(
@@ -128,6 +130,10 @@ class FakeLMStudio:
                 self.set_jit(jit)
             if not isinstance(api_token, NotGiven):
                 self.require_api_token(api_token)
+            if not isinstance(single_loaded_fallback, NotGiven):
+                self.set_single_loaded_fallback(single_loaded_fallback)
+            if not isinstance(auto_evict, NotGiven):
+                self.set_auto_evict(auto_evict)
             self._engine.initial = self._engine.state.copy()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -230,6 +236,18 @@ class FakeLMStudio:
         (only loaded models are listed and served)."""
         with self._lock:
             self._state.jit = bool(enabled)
+
+    def set_single_loaded_fallback(self, enabled: bool) -> None:
+        """LM Studio's bug #619: with exactly one model loaded, a request naming any other
+        model is answered by the loaded one (off by default)."""
+        with self._lock:
+            self._state.single_loaded_fallback = bool(enabled)
+
+    def set_auto_evict(self, enabled: bool) -> None:
+        """LM Studio's "Only Keep Last JIT Loaded Model" (on by default): a JIT load unloads
+        the previously JIT-loaded model. Off: JIT-loaded models stay until their TTL."""
+        with self._lock:
+            self._state.auto_evict = bool(enabled)
 
     def set_validation(self, enabled: bool) -> None:
         """Check requests and answers against ``schemas/`` (on by default)."""

@@ -21,7 +21,19 @@ if TYPE_CHECKING:
     from fake_server import FakeLMStudio
     from pytest_lmstudio.provider import LMStudioProvider, SyncLMStudioProvider
 
-PROFILES = ("lmstudio", "openai")
+#: The fake's profiles (``fake_server._profiles.PROFILE_NAMES``, which a test keeps equal):
+#: named here so that checking an option does not import the fake.
+PROFILES = (
+    "lmstudio",
+    "openai",
+    "lmstudio-0.4.21",
+    "lmstudio-0.4.0",
+    "lmstudio-0.3.23",
+    "lmstudio-0.3.18",
+    "lmstudio-0.3.15",
+    "lmstudio-0.3.9",
+    "lmstudio-0.3.5",
+)
 #: Idle connections of the shared sync pool close after this, before the fake's 5 s timeout.
 SHARED_KEEPALIVE_SECONDS = 2.0
 TRUTHY = ("true", "1", "yes", "on")

@@ -63,6 +63,10 @@ MSG_NO_MODELS = (
 MSG_UNKNOWN_MODEL = (
     'Invalid model identifier "{model}". Please specify a valid downloaded model (e.g., {valid}).'
 )
+#: Before 0.3.31 an unknown model was a 404 that listed the models.
+MSG_MODEL_NOT_FOUND_OLD = (
+    'Model "{model}" not found. Please specify a valid model.\n\nYour models:\n\n{models}'
+)
 MSG_AUTH_MISSING = (
     "An LM Studio API token is required to make requests to this server, but none was provided "
     "using the Authorization header using the 'Bearer' scheme (i.e., 'Authorization: Bearer "
@@ -176,6 +180,12 @@ def _refusal(refused: ModelRefused, kind: TurnKind, state: State) -> Any:
             f'Model "{resolution.model.id}" is {what} and cannot be used for {USE[kind]}.',
             param="model",
         )
+    if state.profile.model_not_found_404:
+        listed = "\n".join(resolution.valid)
+        message = MSG_MODEL_NOT_FOUND_OLD.format(model=refused.requested, models=listed)
+        raise ApiAnswer(
+            404, error_object(message, "invalid_request_error", "model", "model_not_found")
+        )
     valid = ", ".join(resolution.valid) or "none downloaded"
     message = MSG_UNKNOWN_MODEL.format(model=refused.requested, valid=valid)
     return error_object(message, "invalid_request_error", "model", "model_not_found")
@@ -207,7 +217,7 @@ def _chat(decision: Decision, answer: Answer, state: State, native: bool, strict
     completion_id = answer.src.completion_id("chatcmpl-")
     if turn.stream:
         prefix = shapes.chunk_prefix(completion_id, answer.created, model.id)
-        wanted = include_usage(turn.body or {})
+        wanted = include_usage(turn.body or {}, state)
         frames, kinds = chat_frames_and_shapes(
             shapes,
             prefix,
@@ -264,7 +274,7 @@ def _completions(
         kinds: list[Hashable] = ["text"] * timed
         frames.append(shapes.completion_chunk(prefix, "", answer.finish_reason))
         kinds.append("finish")
-        if include_usage(turn.body or {}):
+        if include_usage(turn.body or {}, state):
             frames.append(shapes.usage_chunk(prefix, answer.usage))
             kinds.append("usage")
         if state.validate or strict:

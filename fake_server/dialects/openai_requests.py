@@ -28,6 +28,8 @@ MSG_INVALID_MESSAGES = (
     "Invalid 'messages' in payload. Please check the structure of your 'messages' and try again"
 )
 MSG_RESPONSE_FORMAT = "'response_format.type' must be 'json_schema' or 'text'"
+#: Before 0.3.18 ``text`` was not accepted either, and the message said so.
+MSG_RESPONSE_FORMAT_OLD = "'response_format.type' must be 'json_schema'"
 
 REQUEST_SCHEMAS: dict[str, str] = {
     "chat": "openai/chat-completion-request.schema.json",
@@ -217,10 +219,12 @@ def embedding_inputs(raw: Any) -> tuple[str, ...]:
     return tuple(x if isinstance(x, str) else " ".join(map(str, x)) for x in raw)
 
 
-def include_usage(body: Mapping[str, Any]) -> bool:
-    """``stream_options.include_usage``: LM Studio then sends a usage chunk before [DONE]."""
+def include_usage(body: Mapping[str, Any], state: State) -> bool:
+    """``stream_options.include_usage``: LM Studio (0.3.18+) then sends a usage chunk before
+    [DONE]."""
     options = body.get("stream_options")
-    return isinstance(options, dict) and options.get("include_usage") is True
+    wanted = isinstance(options, dict) and options.get("include_usage") is True
+    return wanted and state.profile.include_usage
 
 
 def token_limit(body: Mapping[str, Any]) -> int | None:

@@ -77,8 +77,7 @@ class Shapes:
             "object": "list",
         }
 
-    @staticmethod
-    def native_model(model: Model) -> dict[str, Any]:
+    def native_model(self, model: Model) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "id": model.id,
             "object": "model",
@@ -92,7 +91,7 @@ class Shapes:
         }
         if model.loaded and model.loaded_context_length is not None:
             entry["loaded_context_length"] = model.loaded_context_length
-        if model.capabilities is not None:
+        if model.capabilities is not None and self.profile.capabilities_listed:
             entry["capabilities"] = list(model.capabilities)
         return entry
 
@@ -422,6 +421,7 @@ def chat_frames_and_shapes(
     usage: dict[str, int] | None,
 ) -> tuple[list[str], list[Hashable]]:
     """``chat_frames``, and the shape of each frame (for ``check_frames``), from its delta."""
+    profile = shapes.profile
     deltas: list[dict[str, Any]] = [{"content": p} for p in pieces]
     for index, call in enumerate(message.tool_calls):
         function = call["function"]
@@ -433,11 +433,18 @@ def chat_frames_and_shapes(
         }
         deltas.append({"tool_calls": [head]})
         for fragment in split_arguments(function["arguments"]):
-            deltas.append({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
-    if deltas:
-        deltas[0] = {"role": "assistant", **deltas[0]}
-    else:
-        deltas.append({"role": "assistant", "content": ""})
+            more: dict[str, Any] = {"index": index, "function": {"arguments": fragment}}
+            if profile.tool_call_continuation_head:  # before 0.3.16 (bug-tracker #649)
+                more = {
+                    "index": index,
+                    "type": "function",
+                    "function": {"name": "", **more["function"]},
+                }
+            deltas.append({"tool_calls": [more]})
+    if not deltas:
+        deltas.append({"content": ""})
+    for index in range(len(deltas) if profile.role_on_every_delta else 1):
+        deltas[index] = {"role": "assistant", **deltas[index]}
     frames = [shapes.chat_chunk(prefix, d, None) for d in deltas]
     kinds = [_shape(d, True, False) for d in deltas]
     frames.append(shapes.chat_chunk(prefix, {}, finish))

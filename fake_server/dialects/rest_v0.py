@@ -3,12 +3,15 @@ LM Studio's extra fields (stats, model_info, runtime), and the rich model entrie
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..engine import State
-from ._base import ApiAnswer, Call, Out, Route
+from ._base import ApiAnswer, Call, Handler, Out, Route
 from ._checks import checked
 from .openai import ERRORS
 from .openai import routes as openai_routes
 from .openai_shapes import SHAPES, error_object
+from .system import unexpected
 
 API = "rest-v0"
 PREFIX = "/api/v0"
@@ -34,8 +37,20 @@ async def _model(call: Call) -> Out:
     return checked(document, "lmstudio/model.schema.json", state, None, False)
 
 
+def _served(handler: Handler) -> Handler:
+    """Before 0.3.6 there was no ``/api/v0``: LM Studio's catch-all answered."""
+
+    async def handle(call: Call) -> Out:
+        if not call.state.profile.rest_v0:
+            return await unexpected(call)
+        return await handler(call)
+
+    return handle
+
+
 def routes() -> list[Route]:
-    return [
+    door = [
         *openai_routes(PREFIX, API, native=True),
         Route("GET", f"{PREFIX}/models/{{model_id:.+}}", _model, ERRORS, body="none"),
     ]
+    return [replace(route, handler=_served(route.handler)) for route in door]

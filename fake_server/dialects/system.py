@@ -3,7 +3,6 @@ tools use, and the catch-all (LM Studio's 200 "Unexpected endpoint" for any othe
 
 from __future__ import annotations
 
-from .._profiles import LMSTUDIO_VERSION
 from ._base import Call, JsonOut, Out, Route
 from .openai import ERRORS
 from .openai_shapes import SHAPES
@@ -16,7 +15,12 @@ async def _greeting(call: Call) -> Out:
 
 
 async def _status(call: Call) -> Out:
-    return JsonOut(200, {"package": "lmstudio", "version": LMSTUDIO_VERSION})
+    return JsonOut(200, {"package": "lmstudio", "version": call.state.profile.version})
+
+
+async def unexpected(call: Call) -> Out:
+    """LM Studio's answer to a route it does not serve (a 200 with an error string)."""
+    return await _unexpected(call)
 
 
 async def _unexpected(call: Call) -> Out:

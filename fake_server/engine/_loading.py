@@ -74,7 +74,8 @@ class Loader:
                 if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) and ttl > 0:
                     model.load_ttl = float(ttl)  # the request's ttl applies to this load
                 model.last_used = state.clock()
-                state.catalog.evict_jit_models(keep=model)
+                if state.auto_evict:
+                    state.catalog.evict_jit_models(keep=model)
         finally:
             with self._lock:
                 model.loading = False

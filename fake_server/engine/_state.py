@@ -33,6 +33,8 @@ class State:
     rules: list[Rule] = field(default_factory=list)
     chaos: Chaos | None = None
     while_loading: str = "wait"
+    #: LM Studio's "Only Keep Last JIT Loaded Model": a JIT load unloads the previous one
+    auto_evict: bool = True
 
     def copy(self) -> State:
         """A fresh copy: its own catalog, the rules with their counts at zero, chaos with its

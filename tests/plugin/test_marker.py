@@ -6,6 +6,11 @@ import pytest
 
 from .conftest import Project
 
+ALL_PROFILES = (
+    "lmstudio, openai, lmstudio-0.4.21, lmstudio-0.4.0, lmstudio-"
+    "0.3.23, lmstudio-0.3.18, lmstudio-0.3.15, lmstudio-0.3.9, lmstudio-0.3.5"
+)
+
 PRELUDE = """
 import httpx
 import pytest
@@ -195,7 +200,10 @@ def test_marker_errors_name_the_problem(project: Project) -> None:
     [
         ("seed=-1", "seed must be a non-negative integer, got -1"),
         ("seed='7'", "seed must be a non-negative integer, got '7'"),
-        ("profile='gpt'", "profile must be one of lmstudio, openai; got 'gpt'"),
+        (
+            "profile='gpt'",
+            "profile must be one of " + ALL_PROFILES + "; got 'gpt'",
+        ),
         ("models='acme/tiny-1b'", "models= takes a list of model ids or add_model() keyword*"),
         ("models=[3]", "models= entries are ids or dicts with an 'id'; got 3"),
         ("models=[{'id': 'acme/x', 'type': 'robot'}]", "add_model('acme/x'): *robot*"),

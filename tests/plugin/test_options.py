@@ -15,6 +15,11 @@ def test_state(lmstudio_fake):
     print("STATE", lmstudio_fake.seed, lmstudio_fake.profile, len(lmstudio_fake.rules))
 """
 
+ALL_PROFILES = (
+    "lmstudio, openai, lmstudio-0.4.21, lmstudio-0.4.0, lmstudio-"
+    "0.3.23, lmstudio-0.3.18, lmstudio-0.3.15, lmstudio-0.3.9, lmstudio-0.3.5"
+)
+
 
 def state_of(result: RunResult) -> tuple[int, str, int]:
     """What ``STATE_TEST`` printed (run with ``-s``)."""
@@ -215,12 +220,12 @@ def test_strict(project: Project, args: tuple[str, ...], ini: str, strict: bool)
         (
             ("--lmstudio-profile=gpt",),
             "",
-            "--lmstudio-profile must be one of lmstudio, openai; got 'gpt'",
+            "--lmstudio-profile must be one of " + ALL_PROFILES + "; got 'gpt'",
         ),
         (
             (),
             "lmstudio_profile = LMStudio",
-            "ini option lmstudio_profile must be one of lmstudio, openai; got 'LMStudio'",
+            "ini option lmstudio_profile must be one of " + ALL_PROFILES + "; got 'LMStudio'",
         ),
         (
             ("--lmstudio-live=ftp://example.org",),
@@ -245,3 +250,10 @@ def test_a_bad_ini_value_is_not_checked_when_the_command_line_gives_one(project:
     result = project.run("-s", "--lmstudio-seed=2", "--lmstudio-profile=openai")
     result.assert_outcomes(passed=1)
     assert state_of(result) == (2, "openai", 0)
+
+
+def test_the_plugins_profile_names_are_the_fakes() -> None:
+    from fake_server._profiles import PROFILE_NAMES
+    from pytest_lmstudio.plugin import PROFILES
+
+    assert PROFILES == PROFILE_NAMES
