@@ -12,7 +12,7 @@ from typing import IO
 
 from ._errors import FakeServerError, ScenarioError
 from ._journal import RecordedRequest
-from ._profiles import PROFILE_NAMES
+from ._profiles import PROFILE_NAMES, REASONING_FORMATS
 from ._server import FakeLMStudio
 from ._settings import NOT_GIVEN
 from .transport import LOOPBACK_HOSTS
@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-auto-evict",
         action="store_true",
         help="keep earlier JIT-loaded models when another one loads (LM Studio evicts them)",
+    )
+    parser.add_argument(
+        "--reasoning-format",
+        choices=REASONING_FORMATS,
+        default=None,
+        help="where reasoning goes (default: the profile's; the latest LM Studio: reasoning)",
     )
     parser.add_argument(
         "--single-loaded-fallback",
@@ -155,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cors=args.cors,
             single_loaded_fallback=True if args.single_loaded_fallback else NOT_GIVEN,
             auto_evict=False if args.no_auto_evict else NOT_GIVEN,
+            reasoning_format=NOT_GIVEN if args.reasoning_format is None else args.reasoning_format,
             validate=not args.no_validate,
             allow_remote=allow_remote,
             scenario=args.scenario,

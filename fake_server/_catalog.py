@@ -17,6 +17,9 @@ COMPATIBILITY_TYPES: tuple[str, ...] = ("gguf", "mlx")
 
 #: LM Studio loads a model with a 4096-token context unless told otherwise.
 DEFAULT_LOADED_CONTEXT = 4096
+#: The tokens a chat template adds around each message (role markers, separators): counted
+#: when a prompt is checked against the loaded context, not in ``usage.prompt_tokens``.
+TEMPLATE_TOKENS_PER_MESSAGE = 4
 DEFAULT_CONTEXT_LENGTH = 8192
 DEFAULT_QUANTIZATION = "Q4_K_M"
 DEFAULT_EMBEDDING_DIMENSIONS = 768
@@ -48,6 +51,8 @@ class Model:
     loaded: bool = False
     loaded_context_length: int | None = None
     capabilities: list[str] | None = None
+    #: a reasoning model: its answers carry reasoning (where depends on the reasoning format)
+    reasoning: bool = False
     load_seconds: float = 0.0
     embedding_dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS
     created: int = DEFAULT_MODEL_CREATED
@@ -101,12 +106,18 @@ class Model:
             self, capabilities=None if self.capabilities is None else list(self.capabilities)
         )
 
+    @property
+    def context_length(self) -> int:
+        """The context a request can fill: the loaded one, else the one a load would give."""
+        return self.loaded_context_length or min(DEFAULT_LOADED_CONTEXT, self.max_context_length)
+
     def serves(self, purpose: Purpose) -> bool:
         return (self.type == "embeddings") == (purpose == "embeddings")
 
 
 def default_models() -> list[Model]:
-    """The catalog a fresh fake starts with: the three models of the reference's examples."""
+    """The catalog a fresh fake starts with: the three models of the reference's examples and
+    a reasoning model (not loaded)."""
     return [
         Model(
             "qwen/qwen3-8b",
@@ -135,6 +146,16 @@ def default_models() -> list[Model]:
             arch="nomic-bert",
             quantization="Q4_0",
             max_context_length=2048,
+        ),
+        Model(
+            "openai/gpt-oss-20b",
+            type="llm",
+            publisher="openai",
+            arch="gpt-oss",
+            quantization="MXFP4",
+            max_context_length=131072,
+            capabilities=["tool_use"],
+            reasoning=True,
         ),
     ]
 
@@ -262,6 +283,52 @@ class Catalog:
 
 def _ids(models: Iterable[Model]) -> tuple[str, ...]:
     return tuple(m.id for m in models)
+
+
+def new_model(
+    model_id: str,
+    type: ModelType = "llm",
+    *,
+    context_length: int = DEFAULT_CONTEXT_LENGTH,
+    loaded: bool = True,
+    capabilities: Sequence[str] | None = None,
+    quantization: str = DEFAULT_QUANTIZATION,
+    publisher: str | None = None,
+    arch: str | None = None,
+    compatibility_type: str = "gguf",
+    loaded_context_length: int | None = None,
+    load_seconds: float = 0.0,
+    embedding_dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS,
+    ttl: float | None = None,
+    reasoning: bool = False,
+) -> Model:
+    """A model from ``add_model``'s arguments, checked (``ValueError`` says what is wrong)."""
+    check_model_fields(
+        model_id,
+        type,
+        context_length,
+        capabilities,
+        compatibility_type=compatibility_type,
+        load_seconds=load_seconds,
+        ttl=ttl,
+        embedding_dimensions=embedding_dimensions,
+    )
+    return Model(
+        model_id,
+        type=type,
+        publisher=publisher or "",
+        arch=arch or ("nomic-bert" if type == "embeddings" else "llama"),
+        compatibility_type=compatibility_type,
+        quantization=quantization,
+        max_context_length=context_length,
+        loaded=bool(loaded),
+        loaded_context_length=loaded_context_length,
+        capabilities=None if capabilities is None else list(capabilities),
+        load_seconds=float(load_seconds),
+        embedding_dimensions=embedding_dimensions,
+        ttl=None if ttl is None else float(ttl),
+        reasoning=bool(reasoning),
+    )
 
 
 #: Bounds that keep one model from blocking the server (a vector of millions of numbers

@@ -9,15 +9,28 @@ narrows it to one).
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import Any, Protocol
 
-from ._catalog import MAX_SECONDS, seconds_in_range
+from ._catalog import seconds_in_range
 from ._errors import ScriptError
+from ._script_checks import (
+    MAX_BYTES_PER_SECOND,
+    MAX_GARBAGE_BYTES,
+    MAX_RETRY_AFTER_SECONDS,
+    check_count,
+    check_finish,
+    check_headers,
+    check_seconds,
+    check_status,
+    check_text,
+    check_times,
+    check_usage,
+    check_vectors,
+    normalize_tool_calls,
+)
 from .dialects import APIS
 from .engine import (
     DEFAULT_STREAM_ERROR,
@@ -32,13 +45,6 @@ from .engine import (
     Rule,
     Stream,
 )
-
-FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls")
-#: Bounds that keep a scripted value from holding a request for ever or blocking the loop.
-MAX_RETRY_AFTER_SECONDS = 86400.0
-MAX_GARBAGE_BYTES = 1024 * 1024
-MAX_BYTES_PER_SECOND = 1e9
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 __all__ = ["RouteScript", "RuleSink"]
 
@@ -60,124 +66,6 @@ def _caller_origin() -> str:
     if frame is None:
         return ""
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-
-
-def _check_times(times: object) -> int | None:
-    if times is None:
-        return None
-    if not isinstance(times, int) or isinstance(times, bool) or times < 1:
-        raise ScriptError(f"times must be a positive integer or None (for always), got {times!r}")
-    return times
-
-
-def _check_usage(usage: object) -> Mapping[str, int] | None:
-    if usage is None:
-        return None
-    if not isinstance(usage, Mapping) or set(usage) - {"prompt_tokens", "completion_tokens"}:
-        raise ScriptError(
-            "usage must be a mapping with prompt_tokens and/or completion_tokens; "
-            f"got {usage!r} (total_tokens is computed)"
-        )
-    for key, value in usage.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ScriptError(f"usage[{key!r}] must be a non-negative integer, got {value!r}")
-    return dict(usage)
-
-
-def _check_finish(finish_reason: object) -> str | None:
-    if finish_reason is None:
-        return None
-    if not isinstance(finish_reason, str) or finish_reason not in FINISH_REASONS:
-        raise ScriptError(
-            f"finish_reason must be one of {', '.join(FINISH_REASONS)}; got {finish_reason!r}"
-        )
-    return finish_reason
-
-
-def normalize_tool_calls(tool_calls: object) -> tuple[dict[str, Any], ...]:
-    """``[{"name": ..., "arguments": {...} | "json", "id"?: ...}]`` → checked, arguments as text."""
-    if tool_calls is None:
-        return ()
-    if not isinstance(tool_calls, Sequence) or isinstance(tool_calls, (str, bytes)):
-        raise ScriptError(
-            f"tool_calls must be a list of {{'name', 'arguments'}} dicts, got {tool_calls!r}"
-        )
-    out = []
-    for i, call in enumerate(tool_calls):
-        if (
-            not isinstance(call, Mapping)
-            or not isinstance(call.get("name"), str)
-            or not call["name"]
-        ):
-            raise ScriptError(f"tool_calls[{i}] needs a non-empty 'name' string, got {call!r}")
-        unknown = set(call) - {"name", "arguments", "id"}
-        if unknown:
-            raise ScriptError(
-                f"tool_calls[{i}] has unknown keys {sorted(unknown)}; use name, arguments, id"
-            )
-        arguments = call.get("arguments", {})
-        if isinstance(arguments, str):
-            try:
-                json.loads(arguments)
-            except ValueError as exc:
-                raise ScriptError(
-                    f"tool_calls[{i}].arguments is a string but not JSON ({exc}); pass a dict "
-                    "or a JSON text (use fake.chat.raw() to send broken arguments on purpose)"
-                ) from None
-            text = arguments
-        elif isinstance(arguments, Mapping):
-            text = json.dumps(arguments, separators=(",", ":"), ensure_ascii=False)
-        else:
-            raise ScriptError(f"tool_calls[{i}].arguments must be a dict or a JSON string")
-        call_id = call.get("id")
-        if call_id is not None and (not isinstance(call_id, str) or not call_id):
-            raise ScriptError(f"tool_calls[{i}].id must be a non-empty string")
-        out.append({"id": call_id, "name": call["name"], "arguments": text})
-    return tuple(out)
-
-
-def _check_status(status: object, low: int, high: int, what: str) -> int:
-    if not isinstance(status, int) or isinstance(status, bool) or not low <= status <= high:
-        raise ScriptError(f"{what} status must be an integer from {low} to {high}, got {status!r}")
-    return status
-
-
-def _check_seconds(value: object, name: str, most: float = MAX_SECONDS) -> float:
-    if not seconds_in_range(value, 0.0, most):
-        raise ScriptError(
-            f"{name} must be a non-negative number of seconds (at most {most:g}), got {value!r}"
-        )
-    return float(value)  # type: ignore[arg-type]
-
-
-def _check_count(value: object, name: str) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ScriptError(f"{name} must be a non-negative integer, got {value!r}")
-    return value
-
-
-def _check_text(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ScriptError(f"{name} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _check_headers(headers: object) -> dict[str, str]:
-    if headers is None:
-        return {}
-    if not isinstance(headers, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise ScriptError(f"headers must be a mapping of strings to strings, got {headers!r}")
-    for name, value in headers.items():
-        if not _HEADER_NAME.fullmatch(name) or any(c in value for c in "\r\n\0"):
-            raise ScriptError(
-                f"header {name!r}: {value!r} cannot be sent: a header name is a token "
-                "(letters, digits, -) and a value has no line break or NUL"
-            )
-    return dict(headers)
 
 
 def _short(args: Sequence[object], kwargs: Mapping[str, object]) -> str:
@@ -238,7 +126,7 @@ class RouteScript:
         fault: Fault | None = None,
         delay: object = 0.0,
     ) -> Rule:
-        seconds = _check_seconds(delay, "delay")
+        seconds = check_seconds(delay, "delay")
         if seconds and action is not None:
             call_text = call_text[:-1] + (", " if not call_text.endswith("()") else "")
             call_text += f"delay={seconds:g})"
@@ -246,7 +134,7 @@ class RouteScript:
             route=self._route,
             matcher=self._matcher,
             action=action,
-            times=_check_times(times),
+            times=check_times(times),
             origin=_caller_origin(),
             call_text=call_text,
             fault=fault,
@@ -279,8 +167,8 @@ class RouteScript:
         if route == "embeddings":
             if embeddings is None or content is not None or tool_calls or reasoning:
                 raise ScriptError("fake.embeddings.reply() takes embeddings=[[...], ...] only")
-            vectors = _check_vectors(embeddings)
-            action = Reply(embeddings=vectors, usage=_check_usage(usage))
+            vectors = check_vectors(embeddings)
+            action = Reply(embeddings=vectors, usage=check_usage(usage))
             return self._add(action, times, text, delay=delay)
         if embeddings is not None:
             raise ScriptError(f"embeddings= is for fake.embeddings, not fake.{route}")
@@ -294,8 +182,8 @@ class RouteScript:
         action = Reply(
             content=content,
             tool_calls=calls,
-            finish_reason=_check_finish(finish_reason),
-            usage=_check_usage(usage),
+            finish_reason=check_finish(finish_reason),
+            usage=check_usage(usage),
             reasoning=reasoning,
         )
         return self._add(action, times, text, delay=delay)
@@ -318,6 +206,7 @@ class RouteScript:
         error_message: str = DEFAULT_STREAM_ERROR,
         done: bool = True,
         split_seed: int | None = None,
+        reasoning: Sequence[str] | None = None,
     ) -> Rule:
         """Stream these content pieces: the first after ``ttft`` seconds, then one every
         ``interval`` seconds (scheduled from the start, so long streams do not drift), each
@@ -328,7 +217,9 @@ class RouteScript:
         connection, ``stall_after=n`` keeps it open and sends nothing more (until ``reset()``
         or ``close()``), ``error_after=n`` sends LM Studio's ``event: error`` frame with
         ``error_message`` and ends the stream; ``done=False`` ends without ``data: [DONE]``;
-        ``split_seed`` cuts the bytes at random places (seeded) into separate writes."""
+        ``split_seed`` cuts the bytes at random places (seeded) into separate writes.
+        ``reasoning`` pieces are streamed before the content, where the reasoning format
+        puts them (a ``reasoning`` delta, or inside ``<think>`` in the content)."""
         if self._route not in ("chat", "completions"):
             raise ScriptError(f"fake.{self._route} does not stream; use reply()")
         if isinstance(chunks, (str, bytes)) or not isinstance(chunks, Sequence):
@@ -338,22 +229,28 @@ class RouteScript:
         calls = normalize_tool_calls(tool_calls)
         if not chunks and not calls:
             raise ScriptError("stream() needs at least one chunk or a tool call")
+        thoughts = tuple(reasoning or ())
+        if isinstance(reasoning, (str, bytes)) or not all(isinstance(t, str) for t in thoughts):
+            raise ScriptError("stream(reasoning=...) takes a list of strings")
+        if self._route == "completions" and thoughts:
+            raise ScriptError("fake.completions.stream() takes no reasoning")
         if self._route == "completions" and calls:
             raise ScriptError("fake.completions.stream() takes text only")
         action = Stream(
             chunks=tuple(chunks),
-            ttft=_check_seconds(ttft, "ttft"),
-            interval=_check_seconds(interval, "interval"),
-            finish_reason=_check_finish(finish_reason),
-            usage=_check_usage(usage),
+            ttft=check_seconds(ttft, "ttft"),
+            interval=check_seconds(interval, "interval"),
+            finish_reason=check_finish(finish_reason),
+            usage=check_usage(usage),
             tool_calls=calls,
-            jitter=_check_seconds(jitter, "jitter"),
-            drop_after=_check_count(drop_after, "drop_after"),
-            stall_after=_check_count(stall_after, "stall_after"),
-            error_after=_check_count(error_after, "error_after"),
-            error_message=_check_text(error_message, "error_message"),
+            jitter=check_seconds(jitter, "jitter"),
+            drop_after=check_count(drop_after, "drop_after"),
+            stall_after=check_count(stall_after, "stall_after"),
+            error_after=check_count(error_after, "error_after"),
+            error_message=check_text(error_message, "error_message"),
             done=bool(done),
-            split_seed=_check_count(split_seed, "split_seed"),
+            split_seed=check_count(split_seed, "split_seed"),
+            reasoning=thoughts,
         )
         faults = dict(
             drop_after=drop_after,
@@ -379,9 +276,9 @@ class RouteScript:
     ) -> Rule:
         """Answer with an HTTP error: LM Studio's object form ``{"error": {message, type,
         param, code}}`` unless ``body`` is given; ``retry_after`` sets the header."""
-        status = _check_status(status, 400, 599, "fail()")
+        status = check_status(status, 400, 599, "fail()")
         if retry_after is not None:
-            retry_after = _check_seconds(retry_after, "retry_after", MAX_RETRY_AFTER_SECONDS)
+            retry_after = check_seconds(retry_after, "retry_after", MAX_RETRY_AFTER_SECONDS)
         if message is not None and not isinstance(message, str):
             raise ScriptError("fail() message must be a string")
         action = Fail(status, message, retry_after, type, code, body)
@@ -400,8 +297,8 @@ class RouteScript:
     ) -> Rule:
         """Answer with this JSON body. It must match the route's schema (or the error schema
         for a status >= 400) unless ``validate=False``."""
-        status = _check_status(status, 100, 599, "respond()")
-        action = Respond(json, status, _check_headers(headers), bool(validate))
+        status = check_status(status, 100, 599, "respond()")
+        action = Respond(json, status, check_headers(headers), bool(validate))
         return self._add(action, times, f"respond({_short([json], {})})", delay=delay)
 
     def raw(
@@ -419,15 +316,15 @@ class RouteScript:
             body = body.encode("utf-8")
         if not isinstance(body, bytes):
             raise ScriptError("raw() body must be str or bytes")
-        status = _check_status(status, 100, 599, "raw()")
-        action = Raw(body, status, content_type, _check_headers(headers))
+        status = check_status(status, 100, 599, "raw()")
+        action = Raw(body, status, content_type, check_headers(headers))
         return self._add(action, times, f"raw({_short([body], {})})", delay=delay)
 
     # -- faults: the default answer, delivered badly ------------------------------------
     def delay(self, seconds: float, *, times: int | None = None) -> Rule:
         """Wait ``seconds`` before sending the default answer (every action also takes
         ``delay=``)."""
-        seconds = _check_seconds(seconds, "delay")
+        seconds = check_seconds(seconds, "delay")
         return self._add(None, times, f"delay({seconds:g})", delay=seconds)
 
     def hang(self, *, times: int | None = None) -> Rule:
@@ -445,7 +342,7 @@ class RouteScript:
 
     def garbage(self, size: int = 64, *, times: int | None = None) -> Rule:
         """Send ``size`` random bytes (seeded) instead of an HTTP answer, then close."""
-        count = _check_count(size, "size")
+        count = check_count(size, "size")
         if not count or count > MAX_GARBAGE_BYTES:
             raise ScriptError(
                 f"garbage() size must be at least 1 byte (and at most {MAX_GARBAGE_BYTES})"
@@ -460,7 +357,7 @@ class RouteScript:
         """Send the default answer's head (with its full Content-Length) and only the first
         ``after_bytes`` bytes of its body, then close the connection. On a streamed request
         it cuts the event stream after that many bytes."""
-        count = _check_count(after_bytes, "after_bytes")
+        count = check_count(after_bytes, "after_bytes")
         fault = Fault("truncate", after_bytes=count or 0)
         return self._add(None, times, f"truncate({count})", fault=fault)
 
@@ -475,23 +372,3 @@ class RouteScript:
         rate = float(bytes_per_second)
         fault = Fault("slow_body", bytes_per_second=rate)
         return self._add(None, times, f"slow_body({rate:g})", fault=fault)
-
-
-def _check_vectors(embeddings: object) -> tuple[tuple[float, ...], ...]:
-    if (
-        isinstance(embeddings, (str, bytes))
-        or not isinstance(embeddings, Sequence)
-        or not embeddings
-    ):
-        raise ScriptError("embeddings must be a non-empty list of vectors (lists of numbers)")
-    out = []
-    for i, vector in enumerate(embeddings):
-        if (
-            isinstance(vector, (str, bytes))
-            or not isinstance(vector, Sequence)
-            or not vector
-            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector)
-        ):
-            raise ScriptError(f"embeddings[{i}] must be a non-empty list of numbers")
-        out.append(tuple(float(x) for x in vector))
-    return tuple(out)

@@ -17,8 +17,8 @@ from ._catalog import (
     Catalog,
     Model,
     ModelType,
-    check_model_fields,
     default_models,
+    new_model,
 )
 from ._errors import FakeCheckError, FakeServerError, ScriptError
 from ._journal import (
@@ -36,11 +36,13 @@ from ._settings import (
     NotGiven,
     check_listening,
     check_profile,
+    check_reasoning_format,
     check_seed,
     check_token,
+    new_chaos,
 )
 from .dialects import rule_problems
-from .engine import Chaos, Engine, Rule, State, check_chaos_faults
+from .engine import Engine, Rule, State
 from .transport import DEFAULT_BODY_TIMEOUT_SECONDS, LOOPBACK_HOSTS, ServerThread, ShellSettings
 
 #: Larger bodies get a 413. Big enough for a few base64 images.
@@ -74,6 +76,7 @@ class FakeLMStudio:
         cors: bool = False,
         single_loaded_fallback: bool | NotGiven = NOT_GIVEN,
         auto_evict: bool | NotGiven = NOT_GIVEN,
+        reasoning_format: str | NotGiven | None = NOT_GIVEN,
         clock: Callable[[], float] | None = None,
         journal_limit: int = DEFAULT_JOURNAL_LIMIT,
         journal_bytes: int = DEFAULT_JOURNAL_BYTES,
@@ -97,6 +100,9 @@ class FakeLMStudio:
             cors=bool(cors),
             single_loaded_fallback=single_loaded_fallback is True,
             auto_evict=auto_evict is not False,
+            reasoning_format=None
+            if isinstance(reasoning_format, NotGiven)
+            else check_reasoning_format(reasoning_format),
             clock=clock or time.time,
         )
         journal = Journal(
@@ -122,18 +128,18 @@ class FakeLMStudio:
         if scenario is not None:
             # Explicit arguments win over the scenario's settings (as flags over a file).
             self.load_scenario(scenario)
-            if not isinstance(seed, NotGiven):
-                self.set_seed(seed)
-            if not isinstance(profile, NotGiven):
-                self.set_profile(profile)
-            if not isinstance(jit, NotGiven):
-                self.set_jit(jit)
-            if not isinstance(api_token, NotGiven):
-                self.require_api_token(api_token)
-            if not isinstance(single_loaded_fallback, NotGiven):
-                self.set_single_loaded_fallback(single_loaded_fallback)
-            if not isinstance(auto_evict, NotGiven):
-                self.set_auto_evict(auto_evict)
+            overrides: dict[Callable[[Any], None], object] = {
+                self.set_seed: seed,
+                self.set_profile: profile,
+                self.set_jit: jit,
+                self.require_api_token: api_token,
+                self.set_single_loaded_fallback: single_loaded_fallback,
+                self.set_auto_evict: auto_evict,
+                self.set_reasoning_format: reasoning_format,
+            }
+            for setter, value in overrides.items():
+                if not isinstance(value, NotGiven):
+                    setter(value)
             self._engine.initial = self._engine.state.copy()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -249,6 +255,15 @@ class FakeLMStudio:
         with self._lock:
             self._state.auto_evict = bool(enabled)
 
+    def set_reasoning_format(self, reasoning_format: str | None) -> None:
+        """Where a reasoning model's reasoning goes, as LM Studio's settings put it:
+        ``"reasoning"`` (a separate field, 0.3.23+), ``"reasoning_content"`` (the separate
+        field of the 0.3.9 setting) or ``"think"`` (``<think>...</think>`` inside the
+        content); None: the profile's."""
+        reasoning_format = check_reasoning_format(reasoning_format)
+        with self._lock:
+            self._state.reasoning_format = reasoning_format
+
     def set_validation(self, enabled: bool) -> None:
         """Check requests and answers against ``schemas/`` (on by default)."""
         with self._lock:
@@ -278,21 +293,9 @@ class FakeLMStudio:
         plus ``hang`` and ``slow_body``. The choices follow ``seed``, so a failing run replays
         exactly; ``chaos(0)`` turns it off. The journal marks each injected fault.
         """
-        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
-            raise ScriptError(f"chaos rate must be a number from 0 to 1, got {rate!r}")
-        try:
-            kinds = check_chaos_faults(faults)
-        except ValueError as exc:
-            raise ScriptError(str(exc)) from None
-        unknown = sorted(set(routes) - {"chat", "completions", "embeddings", "models"})
-        if unknown:
-            raise ScriptError(
-                f"chaos routes are chat, completions, embeddings, models; got {unknown}"
-            )
+        chosen = new_chaos(rate, faults, seed, routes)
         with self._lock:
-            self._state.chaos = (
-                None if rate == 0 else Chaos(float(rate), kinds, check_seed(seed), tuple(routes))
-            )
+            self._state.chaos = chosen
 
     def chaos_report(self) -> str | None:
         """The active chaos settings and how many faults it injected, or None."""
@@ -325,37 +328,30 @@ class FakeLMStudio:
         load_seconds: float = 0.0,
         embedding_dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS,
         ttl: float | None = None,
+        reasoning: bool = False,
     ) -> Model:
         """Add (or replace) a downloaded model. ``loaded=False`` makes JIT load it on the
-        first request, taking ``load_seconds``."""
+        first request, taking ``load_seconds``; ``reasoning=True`` makes it a reasoning
+        model (its default answers carry reasoning)."""
         try:
-            check_model_fields(
+            model = new_model(
                 id,
                 type,
-                context_length,
-                capabilities,
+                context_length=context_length,
+                loaded=loaded,
+                capabilities=capabilities,
+                quantization=quantization,
+                publisher=publisher,
+                arch=arch,
                 compatibility_type=compatibility_type,
+                loaded_context_length=loaded_context_length,
                 load_seconds=load_seconds,
-                ttl=ttl,
                 embedding_dimensions=embedding_dimensions,
+                ttl=ttl,
+                reasoning=reasoning,
             )
         except ValueError as exc:
             raise ScriptError(f"add_model({id!r}): {exc}") from None
-        model = Model(
-            id,
-            type=type,
-            publisher=publisher or "",
-            arch=arch or ("nomic-bert" if type == "embeddings" else "llama"),
-            compatibility_type=compatibility_type,
-            quantization=quantization,
-            max_context_length=context_length,
-            loaded=bool(loaded),
-            loaded_context_length=loaded_context_length,
-            capabilities=None if capabilities is None else list(capabilities),
-            load_seconds=float(load_seconds),
-            embedding_dimensions=embedding_dimensions,
-            ttl=None if ttl is None else float(ttl),
-        )
         if loaded:
             model.last_used = self._state.clock()
         with self._lock:

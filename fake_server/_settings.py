@@ -6,10 +6,20 @@ from collections.abc import Sequence
 
 from ._catalog import seconds_in_range
 from ._errors import ScriptError
-from ._profiles import PROFILE_NAMES, PROFILES, Profile
+from ._profiles import PROFILE_NAMES, PROFILES, REASONING_FORMATS, Profile
+from .engine import ROUTE_NAMES, Chaos, check_chaos_faults
 from .transport import LOOPBACK_HOSTS
 
-__all__ = ["NOT_GIVEN", "NotGiven", "check_listening", "check_profile", "check_seed", "check_token"]
+__all__ = [
+    "NOT_GIVEN",
+    "NotGiven",
+    "check_listening",
+    "check_profile",
+    "check_reasoning_format",
+    "check_seed",
+    "check_token",
+    "new_chaos",
+]
 
 
 class NotGiven:
@@ -66,3 +76,28 @@ def check_token(token: object) -> str | None:
             "the API token must be a non-empty string without spaces (or None for no auth)"
         )
     return token
+
+
+def check_reasoning_format(reasoning_format: object) -> str | None:
+    if reasoning_format is not None and reasoning_format not in REASONING_FORMATS:
+        raise ScriptError(
+            f"the reasoning format is one of {', '.join(REASONING_FORMATS)} or None, "
+            f"got {reasoning_format!r}"
+        )
+    return reasoning_format
+
+
+def new_chaos(
+    rate: object, faults: Sequence[str] | None, seed: object, routes: Sequence[str]
+) -> Chaos | None:
+    """The chaos settings ``fake.chaos()`` asks for (None: off), checked."""
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
+        raise ScriptError(f"chaos rate must be a number from 0 to 1, got {rate!r}")
+    try:
+        kinds = check_chaos_faults(faults)
+    except ValueError as exc:
+        raise ScriptError(str(exc)) from None
+    unknown = sorted(set(routes) - set(ROUTE_NAMES))
+    if unknown:
+        raise ScriptError(f"chaos routes are chat, completions, embeddings, models; got {unknown}")
+    return None if rate == 0 else Chaos(float(rate), kinds, check_seed(seed), tuple(routes))

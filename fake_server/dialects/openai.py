@@ -16,6 +16,7 @@ from .._json import dumps
 from .._schemas import validator
 from ..engine import (
     Answer,
+    ContextOverflow,
     Decision,
     Fail,
     ModelLoading,
@@ -66,6 +67,15 @@ MSG_UNKNOWN_MODEL = (
 #: Before 0.3.31 an unknown model was a 404 that listed the models.
 MSG_MODEL_NOT_FOUND_OLD = (
     'Model "{model}" not found. Please specify a valid model.\n\nYour models:\n\n{models}'
+)
+MSG_DOES_NOT_FIT = (
+    "Input does not fit in context length. The input has {tokens} tokens, but the context "
+    "length only supports {context} tokens."
+)
+MSG_KEEP_FIRST = (
+    "Trying to keep the first {tokens} tokens when context the overflows. However, the model "
+    "is loaded with context length of only {context} tokens, which is not enough. Try to load "
+    "the model with a larger context length, or provide a shorter input"
 )
 MSG_AUTH_MISSING = (
     "An LM Studio API token is required to make requests to this server, but none was provided "
@@ -129,6 +139,8 @@ def inference(kind: TurnKind, api: str, native: bool) -> Handler:
             raise ApiAnswer(400, _refusal(refused, kind, state)) from None
         except ModelLoading as loading:
             raise _loading_answer(loading) from None
+        except ContextOverflow as overflow:
+            return _overflow(overflow, turn, state)
         return encode(decision, state, native)
 
     return handle
@@ -191,6 +203,20 @@ def _refusal(refused: ModelRefused, kind: TurnKind, state: State) -> Any:
     return error_object(message, "invalid_request_error", "model", "model_not_found")
 
 
+def _overflow(overflow: ContextOverflow, turn: Turn, state: State) -> Out:
+    """A prompt too long for the loaded context, in the words of the profile's version: a 400
+    before the answer, or (0.4.21+, streamed) a 200 whose first event is the error."""
+    profile = state.profile
+    if profile.context_error == "keep_first":
+        message = MSG_KEEP_FIRST.format(tokens=overflow.tokens, context=overflow.context)
+    else:
+        message = MSG_DOES_NOT_FIT.format(tokens=overflow.tokens, context=overflow.context)
+    if turn.stream and profile.overflow_as_stream_event:
+        plan = Stream((), error_after=0, error_message=message, done=False)
+        return _stream([], 0, plan, state, False)
+    raise ApiAnswer(400, SHAPES[profile.name].error_string(message))
+
+
 def _loading_answer(loading: ModelLoading) -> ApiAnswer:
     """``while_loading="503"``: a 503 with ``Retry-After``, the seconds the load has left."""
     return ApiAnswer(
@@ -211,9 +237,7 @@ def _chat(decision: Decision, answer: Answer, state: State, native: bool, strict
     shapes = SHAPES[state.profile.name]
     turn, model = decision.turn, decision.model
     assert model is not None
-    message = ChatMessage(
-        answer.content, tuple(wire_tool_call(c) for c in answer.tool_calls), answer.reasoning
-    )
+    message, pieces = _message(answer, state)
     completion_id = answer.src.completion_id("chatcmpl-")
     if turn.stream:
         prefix = shapes.chunk_prefix(completion_id, answer.created, model.id)
@@ -223,12 +247,12 @@ def _chat(decision: Decision, answer: Answer, state: State, native: bool, strict
             prefix,
             message,
             answer.finish_reason,
-            answer.pieces,
+            pieces,
             answer.usage if wanted else None,
         )
         if state.validate or strict:
             check_frames(frames, "chat", kinds)
-        return _stream(frames, len(frames) - (2 if wanted else 1), answer, state, strict)
+        return _stream(frames, len(frames) - (2 if wanted else 1), answer.plan, state, strict)
     document = shapes.chat_completion(
         completion_id=completion_id,
         created=answer.created,
@@ -240,22 +264,41 @@ def _chat(decision: Decision, answer: Answer, state: State, native: bool, strict
     )
     shape = (
         "chat", native, shapes.name, answer.finish_reason, message.content is None,
-        bool(message.tool_calls), message.reasoning is None,
+        bool(message.tool_calls), message.reasoning is None, message.reasoning_key,
     )  # fmt: skip
     return checked(document, response_schema("chat", native), state, shape, strict)
 
 
-def _stream(frames: list[str], timed: int, answer: Answer, state: State, strict: bool) -> SseOut:
+def _message(answer: Answer, state: State) -> tuple[ChatMessage, list[str]]:
+    """The answer as this door's message, and its content's stream pieces. Reasoning goes
+    where the reasoning format says: its own field, or ``<think>...</think>`` before the
+    content."""
+    form = state.reasoning_format or state.profile.reasoning_format
+    calls = tuple(wire_tool_call(c) for c in answer.tool_calls)
+    if answer.reasoning is None:
+        return ChatMessage(answer.content, calls), answer.pieces
+    if form == "think":
+        opening, closing = "<think>\n", "\n</think>\n\n"
+        content = f"{opening}{answer.reasoning}{closing}{answer.content or ''}"
+        pieces = [opening, *answer.reasoning_pieces, closing, *answer.pieces]
+        return ChatMessage(content, calls), pieces
+    thoughts = tuple(answer.reasoning_pieces)
+    return ChatMessage(answer.content, calls, answer.reasoning, form, thoughts), answer.pieces
+
+
+def _stream(
+    frames: list[str], timed: int, plan: Stream | None, state: State, strict: bool
+) -> SseOut:
     def error_event(message: str) -> str:
         error = {"error": {"message": message}, "message": message}
         if state.validate or strict:
             validator(STREAM_ERROR_SCHEMA).check(error)
         return f"event: error\ndata: {dumps(error)}\n\n"
 
-    if strict and answer.plan is not None and answer.plan.error_after is not None:
-        error_event(answer.plan.error_message)
+    if strict and plan is not None and plan.error_after is not None:
+        error_event(plan.error_message)
     events = [f"data: {frame}\n\n" for frame in frames]
-    return SseOut(events, timed, answer.plan, error_event, DONE_EVENT)
+    return SseOut(events, timed, plan, error_event, DONE_EVENT)
 
 
 # -- completions --------------------------------------------------------------------------
@@ -279,7 +322,7 @@ def _completions(
             kinds.append("usage")
         if state.validate or strict:
             check_frames(frames, "completions", kinds)
-        return _stream(frames, timed, answer, state, strict)
+        return _stream(frames, timed, answer.plan, state, strict)
     document = shapes.completion(
         completion_id=completion_id,
         created=answer.created,

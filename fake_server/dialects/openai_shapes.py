@@ -40,11 +40,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ChatMessage:
-    """The assistant's answer before it is shaped: text and/or tool calls."""
+    """The assistant's answer before it is shaped: text and/or tool calls, and reasoning
+    under ``reasoning_key`` (``reasoning`` or ``reasoning_content``), streamed in
+    ``reasoning_pieces`` before the content."""
 
     content: str | None
     tool_calls: tuple[dict[str, Any], ...] = ()
     reasoning: str | None = None
+    reasoning_key: str = "reasoning"
+    reasoning_pieces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class Shapes:
         elif message.content is not None:
             out["content"] = message.content
         if message.reasoning is not None and not self.strict_openai:
-            out["reasoning"] = message.reasoning
+            out[message.reasoning_key] = message.reasoning
         if message.tool_calls:
             out["tool_calls"] = [dict(tc) for tc in message.tool_calls]
         return out
@@ -405,9 +409,10 @@ def chat_frames(
 ) -> list[str]:
     """The JSON of each chunk of a streamed chat answer, in order, without ``[DONE]``.
 
-    Content pieces first (the first carries ``role``), then each tool call: a head with id,
-    type and name and empty arguments, then argument fragments; then an empty delta with the
-    finish reason; then, when asked for, the usage chunk with ``choices: []``.
+    Reasoning pieces first, then content pieces (the first delta carries ``role``), then each
+    tool call: a head with id, type and name and empty arguments, then argument fragments;
+    then an empty delta with the finish reason; then, when asked for, the usage chunk with
+    ``choices: []``.
     """
     return chat_frames_and_shapes(shapes, prefix, message, finish, pieces, usage)[0]
 
@@ -422,7 +427,10 @@ def chat_frames_and_shapes(
 ) -> tuple[list[str], list[Hashable]]:
     """``chat_frames``, and the shape of each frame (for ``check_frames``), from its delta."""
     profile = shapes.profile
-    deltas: list[dict[str, Any]] = [{"content": p} for p in pieces]
+    key = message.reasoning_key
+    thoughts = () if shapes.strict_openai else message.reasoning_pieces
+    deltas: list[dict[str, Any]] = [{key: p} for p in thoughts]
+    deltas += [{"content": p} for p in pieces]
     for index, call in enumerate(message.tool_calls):
         function = call["function"]
         head = {

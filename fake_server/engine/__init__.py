@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from ._answer import Answer, ToolCall
 from ._chaos import CHAOS_CHOICES, CHAOS_FAULTS, Chaos, check_chaos_faults
-from ._engine import Decision, Engine, ModelRefused, compose, limited_pieces, vectors
+from ._engine import (
+    ContextOverflow,
+    Decision,
+    Engine,
+    ModelRefused,
+    compose,
+    context_room,
+    limited_pieces,
+    vectors,
+)
 from ._loading import ModelLoading
 from ._rules import (
     DEFAULT_STREAM_ERROR,
@@ -37,6 +46,7 @@ __all__ = [
     "Action",
     "Answer",
     "Chaos",
+    "ContextOverflow",
     "Decision",
     "Engine",
     "Fail",
@@ -57,6 +67,7 @@ __all__ = [
     "TurnKind",
     "check_chaos_faults",
     "compose",
+    "context_room",
     "limited_pieces",
     "vectors",
 ]

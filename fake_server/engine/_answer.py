@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .._content import ContentSource
 from ._rules import Stream
@@ -34,3 +34,5 @@ class Answer:
     created: int
     reasoning: str | None = None
     plan: Stream | None = None
+    #: the reasoning cut into stream pieces (sent before the content's)
+    reasoning_pieces: list[str] = field(default_factory=list)

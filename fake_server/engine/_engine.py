@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .._catalog import Model, Resolution
+from .._catalog import TEMPLATE_TOKENS_PER_MESSAGE, Model, Resolution
 from .._content import (
     ContentSource,
     count_tokens,
@@ -28,7 +28,25 @@ from ._rules import Action, Fault, Reply, Rule, Stream
 from ._state import State
 from ._turn import Turn
 
-__all__ = ["Decision", "Engine", "ModelRefused", "compose", "limited_pieces", "vectors"]
+__all__ = [
+    "ContextOverflow",
+    "Decision",
+    "Engine",
+    "ModelRefused",
+    "compose",
+    "context_room",
+    "limited_pieces",
+    "vectors",
+]
+
+
+class ContextOverflow(Exception):
+    """The prompt needs more tokens than the model's loaded context holds."""
+
+    def __init__(self, tokens: int, context: int) -> None:
+        super().__init__(f"{tokens} > {context}")
+        self.tokens = tokens
+        self.context = context
 
 
 class ModelRefused(Exception):
@@ -51,6 +69,8 @@ class Decision:
     rule: Rule | None
     action: Action | None
     fault: Fault | None
+    #: the tokens the context has left for the answer (None: no limit known)
+    room: int | None = None
 
 
 class Engine:
@@ -147,6 +167,7 @@ class Engine:
                 await self.loader.ensure_loaded(model, state, turn.ttl)
             with self.lock:
                 model.last_used = state.clock()
+        room = None if model is None else context_room(turn, model)
         rule = self.pick_rule(turn, state)
         entry.rule = rule
         action, fault, delay = (rule.action, rule.fault, rule.delay) if rule else (None, None, 0.0)
@@ -157,15 +178,33 @@ class Engine:
                 action, fault, delay, entry.fault = picked
         if delay:
             await asyncio.sleep(delay)
-        return Decision(turn, model, rule, action, fault)
+        return Decision(turn, model, rule, action, fault, room)
+
+
+def context_room(turn: Turn, model: Model) -> int | None:
+    """The tokens the model's context leaves for the answer to ``turn``; ``ContextOverflow``
+    when the prompt alone does not fit. A chat prompt counts its messages' tokens, the tools'
+    and the chat template's (``TEMPLATE_TOKENS_PER_MESSAGE`` a message)."""
+    if turn.kind not in ("chat", "completions"):
+        return None
+    needed = turn.prompt_tokens
+    if turn.kind == "chat":
+        needed += TEMPLATE_TOKENS_PER_MESSAGE * len(turn.texts)
+    context = model.context_length
+    if needed > context:
+        raise ContextOverflow(needed, context)
+    return context - needed
 
 
 def compose(decision: Decision, seed: int, created: int) -> Answer:
     """The answer to a chat or text-completion turn: the rule's, else the default (seeded by
-    ``seed`` and the request)."""
-    turn, action = decision.turn, decision.action
+    ``seed`` and the request). A default answer fits the token limit and the context left:
+    a reasoning model's reasoning first, then the content; cut short, it finishes with
+    ``length``."""
+    turn, action, model = decision.turn, decision.action, decision.model
     src = ContentSource(seed, turn.body or {})
     reasoning: str | None = None
+    reasoning_pieces: list[str] = []
     plan: Stream | None = None
     calls: tuple[ToolCall, ...] = ()
     if isinstance(action, Reply):
@@ -174,25 +213,41 @@ def compose(decision: Decision, seed: int, created: int) -> Answer:
         pieces = split_tokens(content) if content else []
         finish = action.finish_reason or ("tool_calls" if calls else "stop")
         reasoning = action.reasoning
+        reasoning_pieces = split_tokens(reasoning) if reasoning else []
     elif isinstance(action, Stream):
         calls = tuple(_tool_call(c, src) for c in action.tool_calls)
         content = "".join(action.chunks) if action.chunks else None
         pieces = list(action.chunks)
         finish = action.finish_reason or ("tool_calls" if calls else "stop")
+        reasoning_pieces = list(action.reasoning)
+        reasoning = "".join(reasoning_pieces) or None
         plan = action
     elif turn.forced_tool is not None:
         arguments = src.arguments_for(turn.forced_tool.parameters)
         calls = (ToolCall(src.tool_call_id(), turn.forced_tool.name, dumps(arguments)),)
         content, pieces, finish = None, [], "tool_calls"
     else:
-        pieces, cut = limited_pieces(src.sentences(), turn.max_tokens)
+        limit = _smallest(turn.max_tokens, decision.room)
+        text = src.sentences()
+        if model is not None and model.reasoning and turn.kind == "chat":
+            reasoning_pieces, cut = limited_pieces(src.sentences(), limit)
+            reasoning = "".join(reasoning_pieces)
+            limit = None if limit is None else limit - len(reasoning_pieces)
+        pieces, cut = limited_pieces(text, limit)
         content = "".join(pieces)
         finish = "length" if cut else "stop"
     if turn.kind == "completions":
         content = content or ""
         calls = ()
-    usage = _usage(action, turn.prompt_tokens, content, calls, pieces)
-    return Answer(content, pieces, calls, finish, usage, src, created, reasoning, plan)
+    usage = _usage(action, turn.prompt_tokens, content, calls, pieces, reasoning_pieces)
+    return Answer(
+        content, pieces, calls, finish, usage, src, created, reasoning, plan, reasoning_pieces
+    )
+
+
+def _smallest(*limits: int | None) -> int | None:
+    given = [n for n in limits if n is not None]
+    return min(given) if given else None
 
 
 def vectors(decision: Decision, seed: int) -> list[list[float]]:
@@ -228,12 +283,18 @@ def _usage(
     content: str | None,
     calls: tuple[ToolCall, ...],
     pieces: list[str],
+    reasoning_pieces: list[str],
 ) -> dict[str, int]:
+    """Token counts: the answer's tokens are its content's, its tool calls' arguments' and
+    its reasoning's (a reasoning model generates them all, as LM Studio counts)."""
     text = content or ""
     # The pieces of a reply or a default answer are its tokens; a scripted stream's are not.
-    tokens = count_tokens(text) if isinstance(action, Stream) else len(pieces)
+    scripted_stream = isinstance(action, Stream)
+    tokens = count_tokens(text) if scripted_stream else len(pieces)
     if text.isspace():
         tokens = 0
+    thought = "".join(reasoning_pieces)
+    tokens += count_tokens(thought) if scripted_stream else len(reasoning_pieces)
     completion = tokens + sum(count_tokens(c.arguments) for c in calls)
     given = getattr(action, "usage", None) or {}
     prompt = given.get("prompt_tokens", prompt)

@@ -67,6 +67,7 @@ class Stream:
     error_message: str = DEFAULT_STREAM_ERROR
     done: bool = True
     split_seed: int | None = None
+    reasoning: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ class State:
     while_loading: str = "wait"
     #: LM Studio's "Only Keep Last JIT Loaded Model": a JIT load unloads the previous one
     auto_evict: bool = True
+    #: where reasoning goes (None: the profile's format)
+    reasoning_format: str | None = None
 
     def copy(self) -> State:
         """A fresh copy: its own catalog, the rules with their counts at zero, chaos with its

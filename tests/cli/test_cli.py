@@ -33,7 +33,12 @@ READY = re.compile(r"lmstudio-fake listening on (http://127\.0\.0\.1:(\d+))")
 START_SECONDS = 30.0
 STOP_SECONDS = 10.0
 HELLO = {"model": "qwen/qwen3-8b", "messages": [{"role": "user", "content": "Hello there"}]}
-DEFAULT_IDS = ["qwen/qwen3-8b", "qwen2-vl-7b-instruct", "text-embedding-nomic-embed-text-v1.5"]
+DEFAULT_IDS = [
+    "qwen/qwen3-8b",
+    "qwen2-vl-7b-instruct",
+    "text-embedding-nomic-embed-text-v1.5",
+    "openai/gpt-oss-20b",
+]
 
 
 def console_script() -> str:

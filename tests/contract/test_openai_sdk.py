@@ -19,7 +19,7 @@ from fake_server import FakeLMStudio
 
 MODEL = "qwen/qwen3-8b"
 EMBEDDER = "text-embedding-nomic-embed-text-v1.5"
-DEFAULT_IDS = [MODEL, "qwen2-vl-7b-instruct", EMBEDDER]
+DEFAULT_IDS = [MODEL, "qwen2-vl-7b-instruct", EMBEDDER, "openai/gpt-oss-20b"]
 HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hello there"}]
 TOKEN = "sk-lm-abcd1234:abcdefghij0123456789"
 TIMEOUT = 10.0

@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "fake_server._script",
             "fake_server._scenario",
             "fake_server._settings",
+            "fake_server._script_checks",
         ),
     ),
     ("package", ("fake_server",)),

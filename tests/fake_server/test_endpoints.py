@@ -18,6 +18,7 @@ from fake_server._content import count_tokens
 
 MODEL = "qwen/qwen3-8b"
 VLM = "qwen2-vl-7b-instruct"
+REASONER = "openai/gpt-oss-20b"
 EMBEDDER = "text-embedding-nomic-embed-text-v1.5"
 HELLO = [{"role": "user", "content": "Hello there"}]
 
@@ -35,7 +36,7 @@ def test_models_lists_three_field_entries_with_data_before_object(client: httpx.
     document = response.json()
     assert list(document) == ["data", "object"]
     assert document["object"] == "list"
-    assert [m["id"] for m in document["data"]] == [MODEL, VLM, EMBEDDER]
+    assert [m["id"] for m in document["data"]] == [MODEL, VLM, EMBEDDER, REASONER]
     for entry in document["data"]:
         assert list(entry) == ["id", "object", "owned_by"]
         assert entry["owned_by"] == "organization_owner"
@@ -263,7 +264,7 @@ def test_unknown_model_is_400_model_not_found_listing_models(client: httpx.Clien
     assert response.json() == {
         "error": {
             "message": 'Invalid model identifier "o4-mini". Please specify a valid downloaded '
-            f"model (e.g., {MODEL}, {VLM}, {EMBEDDER}).",
+            f"model (e.g., {MODEL}, {VLM}, {EMBEDDER}, {REASONER}).",
             "type": "invalid_request_error",
             "param": "model",
             "code": "model_not_found",
@@ -510,7 +511,7 @@ def test_embeddings_require_input(client: httpx.Client) -> None:
 def test_native_models_list(client: httpx.Client) -> None:
     document = client.get("/api/v0/models").json()
     assert list(document) == ["data", "object"]
-    first, vlm, embedder = document["data"]
+    first, vlm, embedder, reasoner = document["data"]
     assert list(first) == [
         "id", "object", "type", "publisher", "arch", "compatibility_type", "quantization",
         "state", "max_context_length", "loaded_context_length", "capabilities",
@@ -519,6 +520,7 @@ def test_native_models_list(client: httpx.Client) -> None:
     assert vlm["type"] == "vlm" and vlm["state"] == "not-loaded"
     assert "loaded_context_length" not in vlm and "capabilities" not in vlm
     assert embedder["type"] == "embeddings"
+    assert reasoner["id"] == REASONER and reasoner["state"] == "not-loaded"
 
 
 def test_native_single_model_and_not_found(client: httpx.Client) -> None:

@@ -13,7 +13,7 @@ from fake_server import FakeCheckError, FakeLMStudio, FakeServerError, ScenarioE
 
 MODEL = "qwen/qwen3-8b"
 EMBEDDER = "text-embedding-nomic-embed-text-v1.5"
-DEFAULT_IDS = [MODEL, "qwen2-vl-7b-instruct", EMBEDDER]
+DEFAULT_IDS = [MODEL, "qwen2-vl-7b-instruct", EMBEDDER, "openai/gpt-oss-20b"]
 
 SCENARIO: dict[str, Any] = {
     "$schema": "../schemas/scenario.schema.json",

@@ -261,6 +261,7 @@ def test_reset_restores_everything_without_a_restart(
         MODEL,
         "qwen2-vl-7b-instruct",
         "text-embedding-nomic-embed-text-v1.5",
+        "openai/gpt-oss-20b",
     ]
     assert (fake.jit, fake.seed, fake.profile) == (True, 0, "lmstudio")
     fake.check()

@@ -15,7 +15,12 @@ PRELUDE = """
 import httpx
 import pytest
 
-DEFAULT_IDS = ["qwen/qwen3-8b", "qwen2-vl-7b-instruct", "text-embedding-nomic-embed-text-v1.5"]
+DEFAULT_IDS = [
+    "qwen/qwen3-8b",
+    "qwen2-vl-7b-instruct",
+    "text-embedding-nomic-embed-text-v1.5",
+    "openai/gpt-oss-20b",
+]
 
 
 def state(fake):

@@ -19,7 +19,12 @@ import pytest
 from fake_server import FakeLMStudio, FakeServerError
 from pytest_lmstudio import CompletionRequest, Message, SyncLMStudioProvider
 
-DEFAULT_IDS = ["qwen/qwen3-8b", "qwen2-vl-7b-instruct", "text-embedding-nomic-embed-text-v1.5"]
+DEFAULT_IDS = [
+    "qwen/qwen3-8b",
+    "qwen2-vl-7b-instruct",
+    "text-embedding-nomic-embed-text-v1.5",
+    "openai/gpt-oss-20b",
+]
 
 
 def ask(text):

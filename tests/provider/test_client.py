@@ -67,6 +67,7 @@ async def test_list_models(fake: FakeLMStudio, config: LMStudioConfig, clock: Fa
             "qwen/qwen3-8b",
             "qwen2-vl-7b-instruct",
             "text-embedding-nomic-embed-text-v1.5",
+            "openai/gpt-oss-20b",
         ]
         assert models[0].owned_by == "organization_owner"
         await p.list_models()
@@ -141,7 +142,7 @@ async def test_single_flight_shares_a_failure(
                 group.start_soon(ask)
         assert len(errors) == 20
         assert calls(fake, "GET", "/v1/models") == 1
-        assert len(await p.list_models()) == 3  # the next call tries again
+        assert len(await p.list_models()) == 4  # the next call tries again
 
 
 async def test_model_capabilities_native(

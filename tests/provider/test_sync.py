@@ -49,7 +49,7 @@ def calls(fake: FakeLMStudio, method: str, path: str) -> int:
 
 def test_models(fake: FakeLMStudio, config: LMStudioConfig, clock: FakeClock) -> None:
     with provider(config, clock) as p:
-        assert len(p.list_models()) == 3
+        assert len(p.list_models()) == 4
         assert p.supports_model(MODEL)
         assert not p.supports_model("no/such")
         caps = p.model_capabilities(MODEL)
