@@ -21,7 +21,7 @@ import copy
 import functools
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,6 +34,7 @@ __all__ = [
     "SchemaViolation",
     "Validator",
     "load_schema",
+    "mismatch",
     "schema_names",
     "validator",
 ]
@@ -166,6 +167,21 @@ class Validator:
             if self._precise is None:
                 self._precise = _build_precise(self.name)
             return self._precise
+
+
+def mismatch(schema: Mapping[str, Any], document: Any) -> str | None:
+    """Why ``document`` does not fit ``schema`` (a schema from a request, not a shipped one),
+    or None. For the rare checks off the hot path: jsonschema, loaded when first needed."""
+    import jsonschema
+
+    try:
+        checker = jsonschema.Draft202012Validator(schema)
+        best = jsonschema.exceptions.best_match(checker.iter_errors(document))
+    except (jsonschema.exceptions.SchemaError, jsonschema.exceptions.RefResolutionError) as exc:
+        return f"the schema itself is not usable: {exc}"
+    if best is None:
+        return None
+    return f"{best.message} at {_format_path(best.absolute_path)}"
 
 
 def _build_precise(name: str) -> Any:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ._catalog import seconds_in_range
 from ._errors import ScriptError
+from ._json import dumps
 from ._script_checks import (
     MAX_BYTES_PER_SECOND,
     MAX_GARBAGE_BYTES,
@@ -47,6 +48,10 @@ from .engine import (
 )
 
 __all__ = ["RouteScript", "RuleSink"]
+
+
+#: ``reply(json=...)`` left out (``None`` is a JSON value).
+NO_JSON: Any = object()
 
 
 class RuleSink(Protocol):
@@ -152,11 +157,24 @@ class RouteScript:
         usage: Mapping[str, int] | None = None,
         reasoning: str | None = None,
         embeddings: Sequence[Sequence[float]] | None = None,
+        json: Any = NO_JSON,
         times: int | None = None,
         delay: float = 0.0,
     ) -> Rule:
         """Answer with this text and/or tool calls (chat, completions) or these vectors
-        (embeddings). Usage defaults to the fake's token counts."""
+        (embeddings). Usage defaults to the fake's token counts.
+
+        ``json=`` (chat) answers with that value as JSON text: for a request with a
+        ``response_format`` schema it is checked against that schema when the request
+        arrives (a mismatch is an error inside the fake, which ``check()`` reports)."""
+        has_json = json is not NO_JSON
+        if has_json:
+            if content is not None:
+                raise ScriptError("reply() takes content or json=, not both")
+            try:
+                content = dumps(json)
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise ScriptError(f"reply(json=...) must be JSON-ready: {exc}") from None
         shown = [content] if content is not None else []
         text = f"reply({_short(shown, dict(tool_calls=tool_calls, embeddings=embeddings))})"
         route = self._route
@@ -173,9 +191,9 @@ class RouteScript:
         if embeddings is not None:
             raise ScriptError(f"embeddings= is for fake.embeddings, not fake.{route}")
         calls = normalize_tool_calls(tool_calls)
-        if route == "completions" and (calls or reasoning is not None):
+        if route == "completions" and (calls or reasoning is not None or has_json):
             raise ScriptError(
-                "fake.completions.reply() takes text only (no tool calls or reasoning)"
+                "fake.completions.reply() takes text only (no tool calls, reasoning or json=)"
             )
         if content is None and not calls:
             raise ScriptError("reply() needs content, tool_calls, or both")
@@ -185,6 +203,8 @@ class RouteScript:
             finish_reason=check_finish(finish_reason),
             usage=check_usage(usage),
             reasoning=reasoning,
+            json=json if has_json else None,
+            has_json=has_json,
         )
         return self._add(action, times, text, delay=delay)
 

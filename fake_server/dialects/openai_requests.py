@@ -13,6 +13,8 @@ from .._content import (
     prompt_tokens_for_completion,
 )
 from .._json import dumps
+from .._schema_json import UnsupportedSchema
+from .._schema_json import check as check_schema
 from .._schemas import SchemaViolation, part_validator, shallow_validator, validator
 from ..engine import State, ToolSpec, Turn, TurnKind
 from ._base import ApiAnswer
@@ -73,6 +75,8 @@ def check_request(kind: TurnKind, body: Any, state: State) -> None:
         response_format = body.get("response_format")
         if isinstance(response_format, dict) and response_format.get("type") == "json_object":
             raise ApiAnswer(400, shapes.error_string(MSG_RESPONSE_FORMAT, param="response_format"))
+    if kind == "chat":
+        check_output_schema(body, state)
     if not state.validate:
         return
     check = validator(REQUEST_SCHEMAS[kind])
@@ -171,6 +175,7 @@ def turn_of(kind: TurnKind, body: dict[str, Any], api: str) -> Turn:
             prompt_tokens=prompt_tokens_for_chat(body),
             max_tokens=token_limit(body),
             forced_tool=forced_tool(body),
+            output_schema=output_schema(body),
             ttl=body.get("ttl"),
         )
     if kind == "completions":
@@ -199,6 +204,33 @@ def turn_of(kind: TurnKind, body: dict[str, Any], api: str) -> Turn:
         dimensions=body.get("dimensions"),
         ttl=body.get("ttl"),
     )
+
+
+def output_schema(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The schema ``response_format: {"type": "json_schema"}`` constrains the answer to (an
+    empty schema when the request names none: any JSON)."""
+    response_format = body.get("response_format")
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return None
+    spec = response_format.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, dict) else None
+    return schema if isinstance(schema, dict) else {}
+
+
+def check_output_schema(body: Mapping[str, Any], state: State) -> None:
+    """A 400 naming the keyword when the fake cannot make JSON that fits the schema (LM
+    Studio's grammar would; the fake's generator honours a documented subset)."""
+    schema = output_schema(body)
+    if schema is None:
+        return
+    try:
+        check_schema(schema)
+    except UnsupportedSchema as exc:
+        where = "response_format.json_schema.schema"
+        raise ApiAnswer(
+            400,
+            SHAPES[state.profile.name].error_string(exc.describe(where), param="response_format"),
+        ) from None
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .._catalog import TEMPLATE_TOKENS_PER_MESSAGE, Model, Resolution
 from .._content import (
+    WORDS,
     ContentSource,
     count_tokens,
     embedding_vector,
@@ -22,6 +23,8 @@ from .._content import (
 )
 from .._journal import Journal, RecordedRequest
 from .._json import dumps
+from .._schema_json import UnsupportedSchema, generate
+from .._schemas import mismatch
 from ._answer import Answer, ToolCall
 from ._loading import Loader
 from ._rules import Action, Fault, Reply, Rule, Stream
@@ -176,6 +179,13 @@ class Engine:
                 picked = state.chaos.pick(turn.kind)
             if picked is not None:
                 action, fault, delay, entry.fault = picked
+        if isinstance(action, Reply) and action.has_json and turn.output_schema is not None:
+            why = mismatch(turn.output_schema, action.json)
+            if why is not None and rule is not None:
+                self.record_error(
+                    f"{rule.describe()}: its json does not fit the request's "
+                    f"response_format schema: {why}"
+                )
         if delay:
             await asyncio.sleep(delay)
         return Decision(turn, model, rule, action, fault, room)
@@ -223,12 +233,15 @@ def compose(decision: Decision, seed: int, created: int) -> Answer:
         reasoning = "".join(reasoning_pieces) or None
         plan = action
     elif turn.forced_tool is not None:
-        arguments = src.arguments_for(turn.forced_tool.parameters)
+        arguments = tool_arguments(turn.forced_tool.parameters, src)
         calls = (ToolCall(src.tool_call_id(), turn.forced_tool.name, dumps(arguments)),)
         content, pieces, finish = None, [], "tool_calls"
     else:
         limit = _smallest(turn.max_tokens, decision.room)
-        text = src.sentences()
+        if turn.output_schema is not None:  # grammar-constrained: JSON that fits
+            text = dumps(generate(turn.output_schema, src.rng, WORDS))
+        else:
+            text = src.sentences()
         if model is not None and model.reasoning and turn.kind == "chat":
             reasoning_pieces, cut = limited_pieces(src.sentences(), limit)
             reasoning = "".join(reasoning_pieces)
@@ -243,6 +256,18 @@ def compose(decision: Decision, seed: int, created: int) -> Answer:
     return Answer(
         content, pieces, calls, finish, usage, src, created, reasoning, plan, reasoning_pieces
     )
+
+
+def tool_arguments(parameters: Any, src: ContentSource) -> Any:
+    """Arguments for a forced tool call: JSON that fits the tool's ``parameters`` (LM Studio
+    constrains them with a grammar); for a schema outside the generator's subset, plausible
+    values for its required properties."""
+    if isinstance(parameters, dict):
+        try:
+            return generate(parameters, src.rng, WORDS)
+        except UnsupportedSchema:
+            pass
+    return src.arguments_for(parameters)
 
 
 def _smallest(*limits: int | None) -> int | None:

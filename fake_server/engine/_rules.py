@@ -48,6 +48,10 @@ class Reply:
     usage: Mapping[str, int] | None = None
     reasoning: str | None = None
     embeddings: tuple[tuple[float, ...], ...] | None = None
+    #: ``reply(json=...)``: the value ``content`` is the JSON of, checked against the
+    #: request's ``response_format`` schema when a request gets it
+    json: Any = None
+    has_json: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "fake_server._journal",
             "fake_server._profiles",
             "fake_server._scenario_file",
+            "fake_server._schema_json",
         ),
     ),
     ("engine", ("fake_server.engine",)),
