@@ -74,7 +74,12 @@ def check_request(kind: TurnKind, body: Any, state: State) -> None:
                 )
         response_format = body.get("response_format")
         if isinstance(response_format, dict) and response_format.get("type") == "json_object":
-            raise ApiAnswer(400, shapes.error_string(MSG_RESPONSE_FORMAT, param="response_format"))
+            message = (
+                MSG_RESPONSE_FORMAT
+                if state.profile.json_object_names_text
+                else MSG_RESPONSE_FORMAT_OLD
+            )
+            raise ApiAnswer(400, shapes.error_string(message, param="response_format"))
     if kind == "chat":
         check_output_schema(body, state)
     if not state.validate:

@@ -92,7 +92,8 @@ async def send_sse(
         raise handled
     loop = asyncio.get_running_loop()
     start = loop.time()
-    for index, event in enumerate(out.events):
+    # One step past the last event: a fault scripted "after all the events" still happens.
+    for index in range(len(out.events) + 1):
         if index == plan.drop_after:
             handled = settle(entry, 200, f"stream dropped after {index} chunks")
             cut(request)
@@ -109,6 +110,8 @@ async def send_sse(
             await wire.send(error.encode())
             await response.write_eof()
             raise handled
+        if index == len(out.events):
+            break
         if index < out.timed and (plan.ttft or plan.interval or plan.jitter):
             due = start + plan.ttft + index * plan.interval
             if plan.jitter:
@@ -116,7 +119,7 @@ async def send_sse(
             wait = due - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-        await wire.send(event.encode())
+        await wire.send(out.events[index].encode())
     if plan.done and out.done is not None:
         await wire.send(out.done.encode())
     await response.write_eof()
