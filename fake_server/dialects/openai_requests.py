@@ -40,6 +40,7 @@ REQUEST_SCHEMAS: dict[str, str] = {
 }
 REQUIRED_FIELD = {"chat": "messages", "completions": "prompt", "embeddings": "input"}
 COMMON_SCHEMA = "openai/common.schema.json"
+MAX_EMBEDDING_INPUTS = 2048
 
 __all__ = [
     "ALLOWED_ROLES",
@@ -82,6 +83,14 @@ def check_request(kind: TurnKind, body: Any, state: State) -> None:
             raise ApiAnswer(400, shapes.error_string(message, param="response_format"))
     if kind == "chat":
         check_output_schema(body, state)
+    inputs = body.get("input") if kind == "embeddings" else None
+    if isinstance(inputs, list) and len(inputs) > MAX_EMBEDDING_INPUTS:
+        # A vector each: a million inputs would hold the server for minutes and gigabytes.
+        message = (
+            f"'input' may hold at most {MAX_EMBEDDING_INPUTS} items (OpenAI's limit), "
+            f"got {len(inputs)}: send them in several requests"
+        )
+        raise ApiAnswer(400, shapes.error_string(message, param="input"))
     if not state.validate:
         return
     check = validator(REQUEST_SCHEMAS[kind])

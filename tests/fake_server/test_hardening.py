@@ -350,3 +350,12 @@ def test_out_of_range_script_values_are_refused(fake: FakeLMStudio, script: Any)
     with pytest.raises(ScriptError):
         script(fake)
     assert fake.rules == []
+
+
+def test_too_many_embedding_inputs_get_a_400(fake: FakeLMStudio, client: httpx.Client) -> None:
+    body = {"model": "text-embedding-nomic-embed-text-v1.5", "input": ["x"] * 2049}
+    answer = client.post("/v1/embeddings", json=body)
+    assert answer.status_code == 400
+    assert "at most 2048 items" in answer.json()["error"]
+    ok = client.post("/v1/embeddings", json={**body, "input": ["x"] * 2048})
+    assert ok.status_code == 200 and len(ok.json()["data"]) == 2048
