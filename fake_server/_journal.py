@@ -69,6 +69,8 @@ class RecordedRequest:
     error: str | None = None
     fault: str | None = None
     body_length: int | None = None
+    #: the door the request came through (``openai``, ``rest-v0``, ...; empty for none)
+    api: str = ""
 
     @property
     def truncated(self) -> bool:
@@ -80,6 +82,7 @@ class RecordedRequest:
         return {
             "method": self.method,
             "path": self.path,
+            "api": self.api,
             "query": redacted_query(self.query),
             "headers": redacted(self.headers),
             "json": self.json,

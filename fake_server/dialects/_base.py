@@ -135,6 +135,8 @@ class Route:
     auth: bool = True
     journal: bool = True
     local_only: bool = False
+    #: the door (``when(api=...)`` and the journal name it); empty for routes of no door
+    api: str = ""
 
 
 def fault_out(decision: Decision) -> FaultOut | None:

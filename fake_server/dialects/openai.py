@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
+from dataclasses import replace
 from typing import Any
 
 from .._catalog import Model
@@ -350,10 +351,10 @@ def _embeddings(decision: Decision, state: State, strict: bool) -> JsonOut:
 
 
 # -- models -------------------------------------------------------------------------------
-def model_list(native: bool) -> Handler:
+def model_list(api: str, native: bool) -> Handler:
     async def handle(call: Call) -> Out:
         state = call.state
-        decision = await call.engine.decide(Turn("models", API), state, call.entry)
+        decision = await call.engine.decide(Turn("models", api), state, call.entry)
         action = decision.action
         replaced = fault_out(decision)
         if replaced is not None:
@@ -379,8 +380,9 @@ def routes(prefix: str = "/v1", api: str = API, native: bool = False) -> list[Ro
         Route("OPTIONS", f"{prefix}/chat/completions", inference("chat", api, native), ERRORS),
         Route("POST", f"{prefix}/completions", inference("completions", api, native), ERRORS),
         Route("POST", f"{prefix}/embeddings", inference("embeddings", api, native), ERRORS),
-        Route("GET", f"{prefix}/models", model_list(native), ERRORS, body="none"),
+        Route("GET", f"{prefix}/models", model_list(api, native), ERRORS, body="none"),
     ]
+    out = [replace(route, api=api) for route in out]
     return out
 
 

@@ -51,6 +51,6 @@ def _served(handler: Handler) -> Handler:
 def routes() -> list[Route]:
     door = [
         *openai_routes(PREFIX, API, native=True),
-        Route("GET", f"{PREFIX}/models/{{model_id:.+}}", _model, ERRORS, body="none"),
+        Route("GET", f"{PREFIX}/models/{{model_id:.+}}", _model, ERRORS, body="none", api=API),
     ]
     return [replace(route, handler=_served(route.handler)) for route in door]

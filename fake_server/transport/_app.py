@@ -137,6 +137,7 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
         headers=request.headers,  # immutable, ignores case: no copy needed
         body=b"",
         time=time.time(),
+        api=route.api,
     )
     if route.journal:
         engine.journal.append(entry)
