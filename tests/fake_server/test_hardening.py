@@ -353,7 +353,8 @@ def test_out_of_range_script_values_are_refused(fake: FakeLMStudio, script: Any)
 
 
 def test_too_many_embedding_inputs_get_a_400(fake: FakeLMStudio, client: httpx.Client) -> None:
-    body = {"model": "text-embedding-nomic-embed-text-v1.5", "input": ["x"] * 2049}
+    fake.add_model("acme/embed", type="embeddings", embedding_dimensions=4)
+    body = {"model": "acme/embed", "input": ["x"] * 2049}
     answer = client.post("/v1/embeddings", json=body)
     assert answer.status_code == 400
     assert "at most 2048 items" in answer.json()["error"]
