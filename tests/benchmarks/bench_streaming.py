@@ -57,13 +57,12 @@ from _harness import (
 SERVERS = ("fake", "bare")
 STREAM_TIMEOUT = 60.0
 MAX_CHUNKS = 100_000
-#: The request of every stream, on a connection of its own.
+#: The request of every stream.
 STREAM_REQUEST = {
     "model": MODEL,
     "messages": [{"role": "user", "content": "Stream a long answer."}],
     "stream": True,
 }
-SSE = {"accept": "text/event-stream", "close": True}
 
 
 # -- the servers (run with --serve, each in its own process) ------------------------------------
@@ -95,6 +94,11 @@ def serve(kind: str, chunks: int, frames_file: str) -> None:
 
 
 # -- the client ---------------------------------------------------------------------------------
+def sse_request(port: int, body: bytes) -> bytes:
+    """A streamed request, on a connection of its own (the server closes it at the end)."""
+    return build_request(port, body, accept="text/event-stream", close=True)
+
+
 def dechunk(data: bytes) -> bytes:
     """The body of a chunked HTTP/1.1 answer (its head already removed)."""
     out = bytearray()
@@ -171,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
             chunks = ["--chunks", str(args.chunks)]
             servers["fake"] = ServerProcess(__file__, "fake", chunks, cpu=cpu, workdir=workdir)
             port = servers["fake"].port
-            frames = capture_frames(port, build_request(port, body, **SSE))
+            frames = capture_frames(port, sse_request(port, body))
             content = sum(1 for f in frames if f.startswith(b"data: {"))
             if content < args.chunks:
                 raise RuntimeError(f"the fake's stream has {content} frames, not {args.chunks}")
@@ -185,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
                 f"bytes) per stream; {args.rounds} rounds x {args.streams} streams per server "
                 f"at concurrency {','.join(map(str, levels))}"
             )
-            requests = {kind: build_request(s.port, body, **SSE) for kind, s in servers.items()}
+            requests = {kind: sse_request(s.port, body) for kind, s in servers.items()}
 
             async def rounds() -> None:
                 for kind in SERVERS:  # warm-up
