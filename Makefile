@@ -36,7 +36,8 @@ $(BENCH_STAMP): $(STAMP)
 # root. Elsewhere, or when it cannot be installed, the benchmark's Python load generator stands in.
 wrk:
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  { $(APT_GET) install wrk || { $(APT_GET) update && $(APT_GET) install wrk; }; }; } || \
+	  echo "installing wrk (Debian's package) for bench_throughput.py" && \
+	  { $(APT_GET) install wrk || { $(APT_GET) update && $(APT_GET) install wrk; }; } >/dev/null; } || \
 	  echo "wrk not installed: bench_throughput.py uses its Python load generator"
 
 # Every benchmark in tests/benchmarks, then docs/benchmarks.md (about 5 minutes on 2 cores).
