@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+APT_GET := DEBIAN_FRONTEND=noninteractive timeout 300 apt-get -qq -y
 
-.PHONY: serve test lint typecheck unasync bench clean
+.PHONY: serve test lint typecheck unasync bench wrk clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +38,16 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(BENCH_STAMP)
 
+# bench_throughput.py's load generator: Debian's wrk, installed when it is missing and we are
+# root. Elsewhere, or when it cannot be installed, the benchmark's Python load generator stands in.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  echo "installing wrk (Debian's package) for bench_throughput.py" && \
+	  { $(APT_GET) install wrk || { $(APT_GET) update && $(APT_GET) install wrk; }; } >/dev/null; } || \
+	  echo "wrk not installed: bench_throughput.py uses its Python load generator"
+
 # Every benchmark in tests/benchmarks, then docs/benchmarks.md (about 5 minutes on 2 cores).
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) wrk
 	$(BIN)/python tests/benchmarks/run_all.py
 
 clean:

@@ -10,7 +10,7 @@ by commands on its stdin; its resident memory is read from ``/proc/PID/status`` 
   connections (in batches, so the listen backlog does not overflow), sends one streamed chat
   request on each and waits for its first frame: then all are open at once in the fake. RSS
   before (after a warm-up), with the streams open, and after ``reset()`` released them and the
-  client closed its sockets. Target (issue 6): under 200 MiB with 1,000 open.
+  client closed its sockets. Target: under 200 MiB with 1,000 open.
 * **Journal.** ``--requests`` non-streaming chat completions (default answers, 16 keep-alive
   connections, pre-built request bytes) with RSS and the journal's size read at checkpoints.
   The journal keeps the last ``DEFAULT_JOURNAL_LIMIT`` (10,000) requests and counts the ones it
@@ -31,43 +31,31 @@ import asyncio
 import contextlib
 import json
 import resource
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-PATH = "/v1/chat/completions"
-MODEL = "qwen/qwen3-8b"
-TARGET_MIB = 200.0
+from _harness import (
+    CHAT_BODY,
+    MEMORY_MIB,
+    MODEL,
+    ROOT,
+    ServerProcess,
+    build_request,
+    json_bytes,
+    log,
+)
+
 BATCH = 50
 CONNECTIONS = 16
-START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 30.0
 STREAM_TIMEOUT = 30.0
 MAX_STREAMS = 5000
 MAX_REQUESTS = 1_000_000
-STREAM_BODY = json.dumps(
-    {"model": MODEL, "messages": [{"role": "user", "content": "hold this"}], "stream": True},
-    separators=(",", ":"),
-).encode()
-CHAT_BODY = json.dumps(
-    {
-        "model": MODEL,
-        "messages": [
-            {"role": "system", "content": "You are a helpful assistant. Answer briefly."},
-            {"role": "user", "content": "Write one sentence about the sea."},
-        ],
-        "max_tokens": 64,
-    },
-    separators=(",", ":"),
-).encode()
-
-
-def log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+STREAM_BODY = json_bytes(
+    {"model": MODEL, "messages": [{"role": "user", "content": "hold this"}], "stream": True}
+)
 
 
 def raise_fd_limit(wanted: int) -> None:
@@ -85,7 +73,7 @@ def serve() -> int:
     from fake_server import FakeLMStudio
 
     with FakeLMStudio() as fake:
-        print(json.dumps({"url": fake.url}), flush=True)
+        print(f"listening on {fake.url}", flush=True)
         for line in sys.stdin:
             command = line.strip()
             if command == "stall":
@@ -109,39 +97,20 @@ def serve() -> int:
     return 0
 
 
-class Fake:
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        first = self._line(START_TIMEOUT)
-        try:
-            self.url = str(json.loads(first)["url"])
-        except (ValueError, KeyError, TypeError):
-            self.stop()
-            raise RuntimeError(f"the fake did not start: {first!r}") from None
-        self.port = int(self.url.rsplit(":", 1)[1])
+class Fake(ServerProcess):
+    """The fake in its own process (``--serve fake``), driven by commands on its stdin."""
 
-    def _line(self, timeout: float) -> str:
-        result: list[str] = []
-        stdout = self.process.stdout
-        assert stdout is not None
-        reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if not result:
-            raise RuntimeError(f"the fake did not answer within {timeout:.0f} s")
-        return result[0].strip()
+    def __init__(self) -> None:
+        super().__init__(__file__, "fake")
 
     def command(self, name: str) -> dict[str, Any]:
         assert self.process.stdin is not None
         self.process.stdin.write(name + "\n")
         self.process.stdin.flush()
-        answer: dict[str, Any] = json.loads(self._line(COMMAND_TIMEOUT))
+        line = self.read_line(COMMAND_TIMEOUT)
+        if line is None:
+            raise RuntimeError(f"the fake did not answer within {COMMAND_TIMEOUT:.0f} s")
+        answer: dict[str, Any] = json.loads(line)
         if "error" in answer:
             raise RuntimeError(answer["error"])
         return answer
@@ -154,23 +123,6 @@ class Fake:
             if key in ("VmRSS", "VmHWM"):
                 out[key] = int(value.split()[0]) / 1024
         return out
-
-    def stop(self) -> None:
-        try:
-            self.process.communicate(timeout=10)
-        except (subprocess.TimeoutExpired, ValueError, OSError):
-            self.process.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
-                self.process.communicate(timeout=10)
-
-
-def build_request(port: int, body: bytes, accept: str) -> bytes:
-    head = (
-        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        f"Content-Type: application/json\r\nAccept: {accept}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
 
 
 # -- open streams ---------------------------------------------------------------------------
@@ -192,7 +144,7 @@ async def open_stream(port: int, request: bytes) -> asyncio.StreamWriter:
 
 
 async def hold_streams(fake: Fake, count: int) -> dict[str, Any]:
-    request = build_request(fake.port, STREAM_BODY, "text/event-stream")
+    request = build_request(fake.port, STREAM_BODY, accept="text/event-stream")
     writers: list[asyncio.StreamWriter] = []
     try:
         for first in range(0, count, BATCH):
@@ -250,8 +202,8 @@ def measure_streams(count: int) -> dict[str, Any]:
         "fake_connections_after_release": stats["open_connections"],
         "seconds_to_open": opened_in,
         "errors": stats["errors"],
-        "target_mib": TARGET_MIB,
-        "target_met": held["VmRSS"] < TARGET_MIB,
+        "target_mib": MEMORY_MIB,
+        "target_met": held["VmRSS"] < MEMORY_MIB,
     }
 
 
@@ -292,7 +244,7 @@ def measure_journal(total: int) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     non_200 = 0
     try:
-        request = build_request(fake.port, CHAT_BODY, "application/json")
+        request = build_request(fake.port, json_bytes(CHAT_BODY))
         asyncio.run(send_requests(fake.port, request, 200))  # warm-up
         fake.command("reset")
         time.sleep(0.2)
@@ -338,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=100_000, help="journal requests")
     parser.add_argument("--only", default="streams,journal", help="streams, journal or both")
     parser.add_argument("--json", type=Path, metavar="FILE")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=("fake",), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         return serve()
@@ -369,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| before | {s['rss_before_mib']:.1f} MiB | after a warm-up |")
         print(
             f"| {s['streams']:,} streams open | {s['rss_open_mib']:.1f} MiB | "
-            f"+{s['per_stream_kib']:.1f} KiB per stream; target < {TARGET_MIB:g} MiB: {verdict} |"
+            f"+{s['per_stream_kib']:.1f} KiB per stream; target < {MEMORY_MIB:g} MiB: {verdict} |"
         )
         print(
             f"| released (reset) | {s['rss_after_release_mib']:.1f} MiB | "

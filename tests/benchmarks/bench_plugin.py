@@ -8,7 +8,7 @@ Three measurements, in one run:
   (``--startup-runs`` times each); the medians and their difference. Every installed plugin
   loads, as in a real suite. A second pair does the same with auto-loading off, the plugin
   alone (``-p pytest_lmstudio.plugin``) against nothing: less noise around the same figure.
-  Target (issue 4): at most 20 ms more.
+  Target: at most 20 ms more.
 * ``import``: ``import pytest_lmstudio`` (and ``from pytest_lmstudio import LMStudioProvider``,
   which loads the provider and httpx) in a fresh interpreter: the median wall time of
   ``python -c "import ..."`` against ``python -c "pass"`` run alternately (``--import-runs``
@@ -48,118 +48,32 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from _harness import (
+    PER_TEST_VS_HTTPSERVER,
+    PER_TEST_VS_RESPX,
+    REPLY,
+    RESET_US,
+    ROOT,
+    STARTUP_MS,
+    TESTS,
+    log,
+    pytest_env,
+    rotated,
+    run_suite,
+    timed_run,
+    write_suite,
+)
+
 sys.path.insert(0, str(ROOT))
 
-STARTUP_TARGET_MS = 20.0
-RESET_TARGET_US = 50.0
-RESPX_TARGET_RATIO = 1.2
-HTTPSERVER_TARGET_RATIO = 0.7
 RUN_TIMEOUT_SECONDS = 300
 BUSY_LOAD = 0.5  # load average per core above which the machine is not quiet
-
-MODEL = "qwen/qwen3-8b"
-REPLY = "Paris."
-CHAT_PATH = "/v1/chat/completions"
-#: The answer respx and pytest-httpserver send: a chat completion as LM Studio writes it.
-ANSWER: dict[str, Any] = {
-    "id": "chatcmpl-benchmark",
-    "object": "chat.completion",
-    "created": 1_700_000_000,
-    "model": MODEL,
-    "choices": [
-        {
-            "index": 0,
-            "logprobs": None,
-            "finish_reason": "stop",
-            "message": {"role": "assistant", "content": REPLY},
-        }
-    ],
-    "usage": {"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6},
-    "stats": {},
-    "system_fingerprint": MODEL,
-}
-
-#: What the respx and pytest-httpserver tests post.
-BODY: dict[str, Any] = {
-    "model": MODEL,
-    "messages": [{"role": "user", "content": "Capital of France?"}],
-}
-
-TIMER_PLUGIN = '''
-"""From the end of the first test to the end of the last, written to $BENCH_TIMER_OUT: the
-first test also pays for one-off session set-up (a server started on first use), so it is
-left out."""
-import json
-import os
-import time
-
-_ends = []
-
-
-def pytest_runtest_logfinish(nodeid, location):
-    _ends.append(time.perf_counter())
-
-
-def pytest_sessionfinish(session, exitstatus):
-    with open(os.environ["BENCH_TIMER_OUT"], "w") as out:
-        data = {"seconds": _ends[-1] - _ends[0], "tests": len(_ends), "exit": int(exitstatus)}
-        json.dump(data, out)
-'''
-
-PROLOGUES = {
-    "lmstudio": f"""
-        from pytest_lmstudio import CompletionRequest, Message
-
-        REQUEST = CompletionRequest(model={MODEL!r}, messages=[Message.user("Capital of France?")])
-    """,
-    "respx": f"""
-        import httpx
-
-        URL = "http://lmstudio.test{CHAT_PATH}"
-        ANSWER = {ANSWER!r}
-        BODY = {BODY!r}
-        CLIENT = httpx.Client()
-    """,
-    "httpserver": f"""
-        import httpx
-
-        ANSWER = {ANSWER!r}
-        BODY = {BODY!r}
-        CLIENT = httpx.Client()
-    """,
-}
-BODIES = {
-    "lmstudio": f"""
-        def test_{{n}}(lmstudio_fake, lmstudio_sync_provider):
-            lmstudio_fake.chat.reply({REPLY!r})
-            assert lmstudio_sync_provider.complete(REQUEST).content == {REPLY!r}
-    """,
-    "respx": f"""
-        def test_{{n}}(respx_mock):
-            respx_mock.post(URL).respond(json=ANSWER)
-            response = CLIENT.post(URL, json=BODY)
-            assert response.json()["choices"][0]["message"]["content"] == {REPLY!r}
-    """,
-    "httpserver": f"""
-        def test_{{n}}(httpserver):
-            httpserver.expect_request({CHAT_PATH!r}, method="POST").respond_with_json(ANSWER)
-            response = CLIENT.post(httpserver.url_for({CHAT_PATH!r}), json=BODY)
-            assert response.json()["choices"][0]["message"]["content"] == {REPLY!r}
-    """,
-}
-PLUGINS = {
-    "lmstudio": "pytest_lmstudio.plugin",
-    "respx": "respx.plugin",
-    "httpserver": "pytest_httpserver.pytest_plugin",
-}
 
 
 @dataclass
@@ -170,32 +84,6 @@ class Results:
     reset: dict[str, Any] = field(default_factory=dict)
     per_test: dict[str, Any] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)
-
-
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def pytest_env(*, autoload: bool) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("PYTEST_", "LMSTUDIO_")) and name != "PYTHONPATH"
-    }
-    if not autoload:
-        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    return env
-
-
-def timed_run(args: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS
-    )
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed
 
 
 # -- start-up --------------------------------------------------------------------------------
@@ -215,14 +103,15 @@ def measure_startup(runs: int, work: Path) -> dict[str, Any]:
     }
     out: dict[str, Any] = {}
     for name, (with_plugin, without, env) in pairs.items():
-        timed_run(with_plugin, project, env)  # warm the file cache and the bytecode
-        timed_run(without, project, env)
+        # Warm the file cache and the bytecode.
+        timed_run(with_plugin, project, env, RUN_TIMEOUT_SECONDS)
+        timed_run(without, project, env, RUN_TIMEOUT_SECONDS)
         times: dict[str, list[float]] = {"with": [], "without": []}
         for i in range(runs):
             # Alternate which goes first so that a slow moment does not favour one side.
             order = [("with", with_plugin), ("without", without)]
             for label, args in order if i % 2 == 0 else order[::-1]:
-                times[label].append(timed_run(args, project, env))
+                times[label].append(timed_run(args, project, env, RUN_TIMEOUT_SECONDS))
         with_ms = statistics.median(times["with"]) * 1000
         without_ms = statistics.median(times["without"]) * 1000
         out[name] = {
@@ -233,7 +122,7 @@ def measure_startup(runs: int, work: Path) -> dict[str, Any]:
             "with_all_ms": [t * 1000 for t in times["with"]],
             "without_all_ms": [t * 1000 for t in times["without"]],
         }
-        progress(f"startup {name}: {with_ms:.0f} ms with, {without_ms:.0f} ms without")
+        log(f"startup {name}: {with_ms:.0f} ms with, {without_ms:.0f} ms without")
     return out
 
 
@@ -277,7 +166,7 @@ def measure_import(runs: int, work: Path) -> dict[str, Any]:
     cumulative: dict[str, list[int]] = {name: [] for name in statements}
     names = list(statements)
     for i in range(runs):
-        for name in names[i % len(names) :] + names[: i % len(names)]:
+        for name in rotated(names, i):
             wall, total = importtime_us(statements[name], cwd)
             walls[name].append(wall)
             cumulative[name].append(total)
@@ -291,7 +180,7 @@ def measure_import(runs: int, work: Path) -> dict[str, Any]:
             "wall_difference_ms": wall_ms - base_wall,
             "importtime_ms": (statistics.median(cumulative[name]) - base_us) / 1000,
         }
-        progress(
+        log(
             f"{name}: +{wall_ms - base_wall:.1f} ms wall, "
             f"{out[name]['importtime_ms']:.1f} ms by -X importtime"
         )
@@ -329,51 +218,31 @@ def measure_reset(iterations: int) -> dict[str, Any]:
                 "mean_us": statistics.fmean(samples),
                 "p95_us": sorted(samples)[int(len(samples) * 0.95)],
             }
-            progress(f"reset {name}: median {out[name]['median_us']:.1f} us")
+            log(f"reset {name}: median {out[name]['median_us']:.1f} us")
     return out
 
 
 # -- per test --------------------------------------------------------------------------------
-def write_suite(work: Path, kind: str, tests: int) -> Path:
-    project = work / f"suite-{kind}"
-    project.mkdir()
-    (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    (project / "bench_timer.py").write_text(TIMER_PLUGIN, encoding="utf-8")
-    body = textwrap.dedent(BODIES[kind])
-    source = textwrap.dedent(PROLOGUES[kind]) + "".join(
-        "\n\n" + body.format(n=n) for n in range(tests)
-    )
-    (project / f"test_{kind}.py").write_text(source, encoding="utf-8")
-    return project
-
-
-def run_suite(project: Path, kind: str, tests: int) -> tuple[float, float]:
-    """(seconds per test after the first, wall seconds of the whole run)."""
-    out = project / "timer.json"
-    env = {**pytest_env(autoload=False), "BENCH_TIMER_OUT": str(out)}
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    args += ["-p", PLUGINS[kind], "-p", "bench_timer"]
-    wall = timed_run(args, project, env)
-    data = json.loads(out.read_text(encoding="utf-8"))
-    if data["exit"] != 0 or data["tests"] != tests:
-        raise RuntimeError(f"the {kind} suite did not pass (exit {data['exit']})")
-    return data["seconds"] / (tests - 1), wall
+def time_suite(project: Path, kind: str, tests: int) -> tuple[float, float]:
+    """(seconds per test after the first, wall seconds of the whole run): the first test also
+    pays for one-off session set-up (a server started on first use), so it is left out."""
+    run = run_suite(project, kind, tests, RUN_TIMEOUT_SECONDS)
+    return (run.ends[-1] - run.ends[0]) / (tests - 1), run.wall_s
 
 
 def measure_per_test(tests: int, rounds: int, work: Path) -> dict[str, Any]:
-    kinds = list(BODIES)
+    kinds = list(TESTS)
     projects = {kind: write_suite(work, kind, tests) for kind in kinds}
     for kind in kinds:
-        run_suite(projects[kind], kind, tests)  # warm-up (and a check that the suite passes)
+        time_suite(projects[kind], kind, tests)  # warm-up (and a check that the suite passes)
     per_test: dict[str, list[float]] = {kind: [] for kind in kinds}
     walls: dict[str, list[float]] = {kind: [] for kind in kinds}
     for i in range(rounds):
-        order = kinds[i % len(kinds) :] + kinds[: i % len(kinds)]
-        for kind in order:
-            seconds, wall = run_suite(projects[kind], kind, tests)
+        for kind in rotated(kinds, i):
+            seconds, wall = time_suite(projects[kind], kind, tests)
             per_test[kind].append(seconds)
             walls[kind].append(wall)
-            progress(f"per-test {kind} round {i + 1}: {seconds * 1000:.3f} ms/test")
+            log(f"per-test {kind} round {i + 1}: {seconds * 1000:.3f} ms/test")
     out: dict[str, Any] = {
         kind: {
             "tests": tests,
@@ -398,13 +267,13 @@ def verdict(ok: bool) -> str:
 def report(results: Results) -> None:
     rows: list[tuple[str, str, str, str]] = []
     for name, data in results.startup.items():
-        ok = data["difference_ms"] <= STARTUP_TARGET_MS
+        ok = data["difference_ms"] <= STARTUP_MS
         rows.append(
             (
                 f"start-up, {name} (median of {data['runs']})",
                 f"{data['with_ms']:.1f} ms with, {data['without_ms']:.1f} ms without: "
                 f"{data['difference_ms']:+.1f} ms",
-                f"<= {STARTUP_TARGET_MS:g} ms",
+                f"<= {STARTUP_MS:g} ms",
                 verdict(ok),
             )
         )
@@ -423,13 +292,13 @@ def report(results: Results) -> None:
                 )
             )
     for name, data in results.reset.items():
-        ok = data["median_us"] <= RESET_TARGET_US
+        ok = data["median_us"] <= RESET_US
         rows.append(
             (
                 f"reset(), {name} (median of {data['iterations']})",
                 f"{data['median_us']:.1f} us "
                 f"(mean {data['mean_us']:.1f}, p95 {data['p95_us']:.1f})",
-                f"<= {RESET_TARGET_US:g} us",
+                f"<= {RESET_US:g} us",
                 verdict(ok),
             )
         )
@@ -437,7 +306,7 @@ def report(results: Results) -> None:
             results.missed.append(f"reset {name}")
     if results.per_test:
         data = results.per_test
-        for kind in BODIES:
+        for kind in TESTS:
             entry = data[kind]
             rows.append(
                 (
@@ -449,8 +318,8 @@ def report(results: Results) -> None:
                 )
             )
         for name, key, target in (
-            ("lmstudio / respx", "ratio_to_respx", RESPX_TARGET_RATIO),
-            ("lmstudio / httpserver", "ratio_to_httpserver", HTTPSERVER_TARGET_RATIO),
+            ("lmstudio / respx", "ratio_to_respx", PER_TEST_VS_RESPX),
+            ("lmstudio / httpserver", "ratio_to_httpserver", PER_TEST_VS_HTTPSERVER),
         ):
             ok = data[key] <= target
             rows.append((name, f"{data[key]:.2f}x", f"<= {target:g}x", verdict(ok)))

@@ -16,7 +16,7 @@ keep-alive connections:
 ``--sync`` measures the blocking twins instead (``SyncLMStudioProvider``, ``httpx.Client``,
 ``openai.OpenAI``). Every client is warmed up, then measured in interleaved rounds (the order
 rotates each round) so machine noise hits all alike; the figures are the total time of each
-client over all rounds. Targets (issue 3): provider <= 1.15x httpx's time, and faster than openai.
+client over all rounds. Targets: provider <= 1.15x httpx's time, and faster than openai.
 
     .venv/bin/python tests/benchmarks/bench_provider.py [--requests N] [--rounds R] [--sync]
         [--what complete,stream] [--profile] [--json out.json]
@@ -39,13 +39,23 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from _harness import (
+    CHAT_BODY,
+    CHAT_PATH,
+    MODEL,
+    PROVIDER_VS_HTTPX,
+    PROVIDER_VS_OPENAI,
+    ROOT,
+    log,
+    rotated,
+)
+
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
+import httpx
 
-from fake_server import FakeLMStudio  # noqa: E402
-from pytest_lmstudio import (  # noqa: E402
+from fake_server import FakeLMStudio
+from pytest_lmstudio import (
     CompletionRequest,
     LMStudioConfig,
     LMStudioProvider,
@@ -53,34 +63,23 @@ from pytest_lmstudio import (  # noqa: E402
     SyncLMStudioProvider,
 )
 
-MODEL = "qwen/qwen3-8b"
-SYSTEM = "You are a helpful assistant. Answer briefly."
-USER = "Write one sentence about the sea."
 REPLY = "The sea is a restless blue mirror that remembers every storm it has ever held."
 #: The streamed reply: the same text in 16 pieces (a word and its space each).
 PIECES = [word + " " for word in REPLY.split(" ")[:-1]] + [REPLY.split(" ")[-1]]
-PATH = "/v1/chat/completions"
-BODY: dict[str, Any] = {
-    "model": MODEL,
-    "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER}],
-    "max_tokens": 64,
-}
+#: The same request three ways: a JSON body (httpx), messages (openai), a CompletionRequest.
+BODY: dict[str, Any] = CHAT_BODY
 STREAM_BODY: dict[str, Any] = {**BODY, "stream": True}
+MESSAGES: Any = BODY["messages"]
+SYSTEM, USER = (message["content"] for message in MESSAGES)
 REQUEST = CompletionRequest(
     model=MODEL, messages=[Message.system(SYSTEM), Message.user(USER)], max_tokens=64
 )
-MESSAGES: Any = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER}]
-TIME_TARGET = 1.15  # provider time / httpx time, at most
 WHAT = ("complete", "stream")
 WARMUP = 50
 
 
 class WrongAnswer(Exception):
     pass
-
-
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def _check(name: str, content: str) -> None:
@@ -106,8 +105,7 @@ async def measure_async(
     per_round = max(1, requests // rounds)
     names = list(clients)
     for number in range(rounds):
-        order = names[number % len(names) :] + names[: number % len(names)]
-        for name in order:
+        for name in rotated(names, number):
             call = clients[name]
             gc.collect()
             started = time.perf_counter()
@@ -127,8 +125,7 @@ def measure_sync(
     per_round = max(1, requests // rounds)
     names = list(clients)
     for number in range(rounds):
-        order = names[number % len(names) :] + names[: number % len(names)]
-        for name in order:
+        for name in rotated(names, number):
             call = clients[name]
             gc.collect()
             started = time.perf_counter()
@@ -151,7 +148,7 @@ async def run_async(
         return (await provider.complete(REQUEST)).content
 
     async def httpx_complete() -> str:
-        response = await raw.post(PATH, json=BODY)
+        response = await raw.post(CHAT_PATH, json=BODY)
         response.raise_for_status()
         return str(response.json()["choices"][0]["message"]["content"])
 
@@ -165,7 +162,7 @@ async def run_async(
         return "".join([chunk.content async for chunk in provider.stream(REQUEST)])
 
     async def httpx_stream() -> str:
-        async with raw.stream("POST", PATH, json=STREAM_BODY) as response:
+        async with raw.stream("POST", CHAT_PATH, json=STREAM_BODY) as response:
             response.raise_for_status()
             return "".join([_sse_content(line) async for line in response.aiter_lines()])
 
@@ -197,7 +194,7 @@ async def run_async(
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         out = {}
         for name in what:
-            progress(f"async {name}: {requests} requests per client, {rounds} rounds")
+            log(f"async {name}: {requests} requests per client, {rounds} rounds")
             out[name] = await measure_async(table[name], requests, rounds)
         return out
     finally:
@@ -217,7 +214,7 @@ def run_sync(url: str, what: list[str], requests: int, rounds: int) -> dict[str,
         return provider.complete(REQUEST).content
 
     def httpx_complete() -> str:
-        response = raw.post(PATH, json=BODY)
+        response = raw.post(CHAT_PATH, json=BODY)
         response.raise_for_status()
         return str(response.json()["choices"][0]["message"]["content"])
 
@@ -229,7 +226,7 @@ def run_sync(url: str, what: list[str], requests: int, rounds: int) -> dict[str,
         return "".join([chunk.content for chunk in provider.stream(REQUEST)])
 
     def httpx_stream() -> str:
-        with raw.stream("POST", PATH, json=STREAM_BODY) as response:
+        with raw.stream("POST", CHAT_PATH, json=STREAM_BODY) as response:
             response.raise_for_status()
             return "".join([_sse_content(line) for line in response.iter_lines()])
 
@@ -250,7 +247,7 @@ def run_sync(url: str, what: list[str], requests: int, rounds: int) -> dict[str,
     try:
         out = {}
         for name in what:
-            progress(f"sync {name}: {requests} requests per client, {rounds} rounds")
+            log(f"sync {name}: {requests} requests per client, {rounds} rounds")
             out[name] = measure_sync(table[name], requests, rounds)
         return out
     finally:
@@ -307,11 +304,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{client:<10}{rate:>10.0f}{by_client['httpx'] / rate:>15.3f}x")
         ratio = by_client["httpx"] / by_client["provider"]
         vs_openai = by_client["openai"] / by_client["provider"]
-        met = ratio <= TIME_TARGET and vs_openai < 1.0
+        met = ratio <= PROVIDER_VS_HTTPX and vs_openai < PROVIDER_VS_OPENAI
         all_met = all_met and met
         print(
-            f"provider time / httpx time = {ratio:.3f} (target <= {TIME_TARGET}); "
-            f"provider time / openai time = {vs_openai:.3f} (target < 1): "
+            f"provider time / httpx time = {ratio:.3f} (target <= {PROVIDER_VS_HTTPX}); "
+            f"provider time / openai time = {vs_openai:.3f} (target < {PROVIDER_VS_OPENAI:g}): "
             f"{'targets met' if met else 'TARGET MISSED'}"
         )
         results[name] = {
@@ -328,7 +325,10 @@ def main(argv: list[str] | None = None) -> int:
             "rounds": args.rounds,
             "stream_pieces": len(PIECES),
             "versions": {"openai": openai.__version__, "httpx": httpx.__version__},
-            "targets": {"time_ratio_to_httpx_max": TIME_TARGET, "time_ratio_to_openai_below": 1.0},
+            "targets": {
+                "time_ratio_to_httpx_max": PROVIDER_VS_HTTPX,
+                "time_ratio_to_openai_below": PROVIDER_VS_OPENAI,
+            },
             "results": results,
             "targets_met": all_met,
         }

@@ -21,7 +21,7 @@ medians of the samples are compared.
     .venv/bin/python tests/benchmarks/bench_scale.py [--sizes 100,1000,5000] [--rounds 3]
         [--json out.json]
 
-Target (issue 6): the per-test cost at the largest size within 10 % of that at the smallest.
+Target: the per-test cost at the largest size within 10 % of that at the smallest.
 Each run is bounded (``--timeout`` seconds, default 120). Progress goes to stderr, the table to
 stdout. Exit status 0 when the target is met, 1 when missed, 2 when a run failed.
 """
@@ -36,90 +36,31 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
-from bench_plugin import BODIES, PLUGINS, PROLOGUES, pytest_env
+from _harness import SCALE_GROWTH, int_list, log, run_suite, write_suite
 
-TARGET_GROWTH = 0.10
 PER_FILE = 100
 TAIL = 100
 WARMUP_TESTS = 10
 MAX_REPEATS = 10
 MAX_TESTS = 20_000
 
-TIMER_PLUGIN = '''
-"""When each test ends, and the run's peak RSS, written to $BENCH_TIMER_OUT."""
-import json
-import os
-import resource
-import sys
-import time
 
-_ends = []
-
-
-def pytest_runtest_logfinish(nodeid, location):
-    _ends.append(time.perf_counter())
-
-
-def pytest_sessionfinish(session, exitstatus):
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if sys.platform == "darwin":
-        peak //= 1024
-    with open(os.environ["BENCH_TIMER_OUT"], "w") as out:
-        json.dump({"ends": _ends, "exit": int(exitstatus), "peak_rss_kib": peak}, out)
-'''
-
-
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def write_suite(work: Path, tests: int, kind: str = "lmstudio") -> Path:
-    project = work / f"suite-{kind}-{tests}"
-    project.mkdir()
-    (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    (project / "bench_timer.py").write_text(TIMER_PLUGIN, encoding="utf-8")
-    prologue = textwrap.dedent(PROLOGUES[kind])
-    body = textwrap.dedent(BODIES[kind])
-    for first in range(0, tests, PER_FILE):
-        numbers = range(first, min(first + PER_FILE, tests))
-        source = prologue + "".join("\n\n" + body.format(n=n) for n in numbers)
-        (project / f"test_scale_{first // PER_FILE:04d}.py").write_text(source, encoding="utf-8")
-    return project
-
-
-def run_suite(
-    project: Path, tests: int, timeout: float, kind: str = "lmstudio"
-) -> dict[str, float]:
-    out = project / "timer.json"
-    env = {**pytest_env(autoload=False), "BENCH_TIMER_OUT": str(out)}
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    args += ["-p", PLUGINS[kind], "-p", "bench_timer"]
-    started = time.perf_counter()
-    done = subprocess.run(
-        args, cwd=project, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"the {tests}-test suite failed (exit {done.returncode}):\n{done.stdout[-3000:]}"
-        )
-    data = json.loads(out.read_text(encoding="utf-8"))
-    ends: list[float] = data["ends"]
-    if data["exit"] != 0 or len(ends) != tests:
-        raise RuntimeError(f"the {tests}-test suite did not pass (exit {data['exit']})")
+def time_suite(project: Path, kind: str, tests: int, timeout: float) -> dict[str, float]:
+    """One run of a suite: the per-test cost after the first ``WARMUP_TESTS``, after the first
+    test alone, over the last ``TAIL`` tests; the run's wall time and peak RSS."""
+    run = run_suite(project, kind, tests, timeout)
+    ends = run.ends
     tail = min(TAIL, tests - 1)
     skip = min(WARMUP_TESTS, tests - 1)
     return {
         "per_test_ms": (ends[-1] - ends[skip - 1]) / (tests - skip) * 1000,
         "after_first_ms": (ends[-1] - ends[0]) / (tests - 1) * 1000,
         "last_per_test_ms": (ends[-1] - ends[-1 - tail]) / tail * 1000,
-        "wall_s": wall,
-        "peak_rss_mib": data["peak_rss_kib"] / 1024,
+        "wall_s": run.wall_s,
+        "peak_rss_mib": run.peak_rss_mib,
     }
 
 
@@ -130,13 +71,8 @@ def repeats(tests: int, largest: int) -> int:
 
 
 def sizes(text: str) -> list[int]:
-    try:
-        values = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError("integers separated by commas") from None
-    if len(values) < 2 or any(not 2 <= v <= MAX_TESTS for v in values):
-        raise argparse.ArgumentTypeError(f"at least two sizes, each 2 to {MAX_TESTS}")
-    return values
+    """At least two suite sizes, smallest first."""
+    return sorted(set(int_list(2, MAX_TESTS, "--sizes", least=2)(text)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,29 +98,30 @@ def main(argv: list[str] | None = None) -> int:
     control_runs: dict[int, list[dict[str, float]]] = {n: [] for n in control}
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
-        projects = {n: write_suite(work, n) for n in chosen}
-        controls = {n: write_suite(work, n, args.control) for n in control}
-        progress(
+        projects = {n: write_suite(work, "lmstudio", n, PER_FILE) for n in chosen}
+        controls = {n: write_suite(work, args.control, n, PER_FILE) for n in control}
+        log(
             f"scale: suites of {', '.join(map(str, chosen))} tests, {args.rounds} rounds"
             + (f"; {args.control} at {control[0]} and {control[1]}" if control else "")
         )
-        run_suite(projects[chosen[0]], chosen[0], args.timeout)  # warm-up: bytecode, caches
+        # Warm-up: bytecode, caches.
+        time_suite(projects[chosen[0]], "lmstudio", chosen[0], args.timeout)
         if control:
-            run_suite(controls[control[0]], control[0], args.timeout, args.control)
+            time_suite(controls[control[0]], args.control, control[0], args.timeout)
         for number in range(args.rounds):
             order = chosen if number % 2 == 0 else chosen[::-1]
             samples = [size for size in order for _ in range(repeats(size, chosen[-1]))]
             for n in samples:
                 if n in control:
-                    result = run_suite(controls[n], n, args.timeout, args.control)
+                    result = time_suite(controls[n], args.control, n, args.timeout)
                     control_runs[n].append(result)
-                    progress(
+                    log(
                         f"round {number + 1}/{args.rounds} {args.control} {n} tests: "
                         f"{result['per_test_ms']:.3f} ms/test"
                     )
-                result = run_suite(projects[n], n, args.timeout)
+                result = time_suite(projects[n], "lmstudio", n, args.timeout)
                 runs[n].append(result)
-                progress(
+                log(
                     f"round {number + 1}/{args.rounds} {n} tests: "
                     f"{result['per_test_ms']:.3f} ms/test (after the first: "
                     f"{result['after_first_ms']:.3f}, last {TAIL}: "
@@ -192,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"peak RSS {result['peak_rss_mib']:.0f} MiB"
                 )
     except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
-        progress(f"bench_scale: {exc}")
+        log(f"bench_scale: {exc}")
         return 2
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -213,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in chosen:
         summary[n]["ratio_to_smallest"] = summary[n]["per_test_ms"] / base
     growth = summary[chosen[-1]]["ratio_to_smallest"] - 1
-    met = abs(growth) <= TARGET_GROWTH
+    met = abs(growth) <= SCALE_GROWTH
     control_summary: dict[str, Any] = {}
     if control:
         per = {n: statistics.median(r["per_test_ms"] for r in control_runs[n]) for n in control}
@@ -246,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         f"\n{chosen[-1]:,} tests against {chosen[0]:,}: {growth * 100:+.1f} % per test "
-        f"(target within {TARGET_GROWTH * 100:.0f} %: {'met' if met else 'MISSED'})"
+        f"(target within {SCALE_GROWTH * 100:.0f} %: {'met' if met else 'MISSED'})"
     )
     if control_summary:
         low, high = (control_summary["results"][str(n)]["per_test_ms"] for n in control)
@@ -263,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             "warmup_tests": WARMUP_TESTS,
             "load_before": load_before,
             "load_after": os.getloadavg()[0],
-            "target_growth": TARGET_GROWTH,
+            "target_growth": SCALE_GROWTH,
             "growth": growth,
             "target_met": met,
             "results": {str(n): summary[n] for n in chosen},

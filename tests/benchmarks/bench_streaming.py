@@ -21,7 +21,7 @@ the client on CPU 0.
     .venv/bin/python tests/benchmarks/bench_streaming.py [--chunks 1000] [--streams 10]
         [--rounds 5] [--concurrency 1,8] [--json out.json]
 
-Target (issue 6): the fake at least 0.6x bare aiohttp's chunks per second. Progress goes to
+Target: the fake at least 0.6x bare aiohttp's chunks per second. Progress goes to
 stderr, the table to stdout. Exit status 0 when the target is met, 1 when missed, 2 when a run
 failed (a server that did not start, a stream that did not carry every chunk).
 """
@@ -30,72 +30,46 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-PATH = "/v1/chat/completions"
-MODEL = "qwen/qwen3-8b"
-TARGET_RATIO = 0.6
+from _harness import (
+    CLIENT_CPU,
+    MODEL,
+    SERVER_CPU,
+    STREAMING_VS_BARE,
+    ServerProcess,
+    build_request,
+    can_pin,
+    int_list,
+    json_bytes,
+    log,
+    machine,
+    pin,
+    serve_bare,
+    serve_fake,
+)
+
 SERVERS = ("fake", "bare")
-SERVER_CPU = 1
-CLIENT_CPU = 0
-START_TIMEOUT = 30.0
 STREAM_TIMEOUT = 60.0
 MAX_CHUNKS = 100_000
-
-
-def log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def pin(cpu: int | None) -> None:
-    if cpu is not None and hasattr(os, "sched_setaffinity"):
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, {cpu})
-
-
-def request_body() -> bytes:
-    body = {
-        "model": MODEL,
-        "messages": [{"role": "user", "content": "Stream a long answer."}],
-        "stream": True,
-    }
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
-def wait_for_stdin_eof() -> None:
-    with contextlib.suppress(OSError, ValueError):
-        while sys.stdin.buffer.read(65536):
-            pass
+#: The request of every stream.
+STREAM_REQUEST = {
+    "model": MODEL,
+    "messages": [{"role": "user", "content": "Stream a long answer."}],
+    "stream": True,
+}
 
 
 # -- the servers (run with --serve, each in its own process) ------------------------------------
-def serve_fake(chunks: int) -> None:
-    sys.path.insert(0, str(ROOT))
-    from fake_server import FakeLMStudio
-
-    with FakeLMStudio() as fake:
-        fake.chat.stream([f"w{i} " for i in range(chunks)])
-        print(f"listening on {fake.url}", flush=True)
-        wait_for_stdin_eof()
-        stats = {"requests": fake.journal.total, "errors": len(fake.errors)}
-        if fake.errors:
-            stats["first_error"] = fake.errors[0][:2000]
-    print(json.dumps(stats), flush=True)
-
-
-def serve_bare(frames_file: str) -> None:
+def serve(kind: str, chunks: int, frames_file: str) -> None:
+    if kind == "fake":
+        serve_fake(lambda fake: fake.chat.stream([f"w{i} " for i in range(chunks)]))
+        return
     from aiohttp import web
 
     frames = [bytes.fromhex(h) for h in json.loads(Path(frames_file).read_text())]
@@ -116,92 +90,13 @@ def serve_bare(frames_file: str) -> None:
         await response.write_eof()
         return response
 
-    async def run() -> None:
-        app = web.Application()
-        app.router.add_post(PATH, handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        site = web.SockSite(runner, sock)
-        await site.start()
-        print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        def watch() -> None:
-            wait_for_stdin_eof()
-            loop.call_soon_threadsafe(stop.set)
-
-        threading.Thread(target=watch, daemon=True).start()
-        try:
-            await stop.wait()
-        finally:
-            await runner.cleanup()
-        print(json.dumps({"stopped": True}), flush=True)
-
-    asyncio.run(run())
-
-
-class Server:
-    def __init__(self, kind: str, args: list[str], workdir: Path, use_pin: bool) -> None:
-        self.kind = kind
-        self.stderr_path = workdir / f"{kind}.stderr"
-        command = [sys.executable, str(Path(__file__).resolve()), "--serve", kind, *args]
-        if use_pin:
-            command += ["--cpu", str(SERVER_CPU)]
-        with self.stderr_path.open("w") as stderr:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-                cwd=ROOT,
-            )
-        assert self.process.stdout is not None
-        line = read_line(self.process, START_TIMEOUT)
-        if not line.startswith("listening on http://127.0.0.1:"):
-            self.stop()
-            raise RuntimeError(
-                f"the {kind} server did not start (got {line!r}):\n"
-                + self.stderr_path.read_text(errors="replace")[-3000:]
-            )
-        self.port = int(line.rsplit(":", 1)[1])
-        self.stats: dict[str, Any] = {}
-
-    def stop(self) -> None:
-        out = ""
-        try:
-            out, _ = self.process.communicate(timeout=10)
-        except (subprocess.TimeoutExpired, ValueError, OSError):
-            self.process.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
-                self.process.communicate(timeout=10)
-        for line in (out or "").splitlines()[::-1]:
-            with contextlib.suppress(ValueError):
-                self.stats = json.loads(line)
-                break
-
-
-def read_line(process: subprocess.Popen[str], timeout: float) -> str:
-    result: list[str] = []
-    stdout = process.stdout
-    assert stdout is not None
-    reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return result[0].strip() if result else ""
+    serve_bare(handler)
 
 
 # -- the client ---------------------------------------------------------------------------------
-def build_request(port: int, body: bytes) -> bytes:
-    head = (
-        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        "Content-Type: application/json\r\nAccept: text/event-stream\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    )
-    return head.encode() + body
+def sse_request(port: int, body: bytes) -> bytes:
+    """A streamed request, on a connection of its own (the server closes it at the end)."""
+    return build_request(port, body, accept="text/event-stream", close=True)
 
 
 def dechunk(data: bytes) -> bytes:
@@ -265,38 +160,36 @@ def capture_frames(port: int, request: bytes) -> list[bytes]:
     return [part + b"\n\n" for part in body.split(b"\n\n") if part]
 
 
-def machine() -> dict[str, Any]:
-    import aiohttp
-
-    return {"python": sys.version.split()[0], "aiohttp": aiohttp.__version__}
-
-
 def run(args: argparse.Namespace) -> int:
-    use_pin = not args.no_pin and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2
+    use_pin = can_pin(args.no_pin)
     if use_pin:
         pin(CLIENT_CPU)
-    body = request_body()
+    cpu = SERVER_CPU if use_pin else None
+    body = json_bytes(STREAM_REQUEST)
     levels: list[int] = args.concurrency
     results: dict[int, dict[str, list[float]]] = {n: {k: [] for k in SERVERS} for n in levels}
-    servers: dict[str, Server] = {}
+    servers: dict[str, ServerProcess] = {}
     with tempfile.TemporaryDirectory(prefix="bench-streaming-") as tmp:
         workdir = Path(tmp)
         try:
-            servers["fake"] = Server("fake", ["--chunks", str(args.chunks)], workdir, use_pin)
-            frames = capture_frames(servers["fake"].port, build_request(servers["fake"].port, body))
+            chunks = ["--chunks", str(args.chunks)]
+            servers["fake"] = ServerProcess(__file__, "fake", chunks, cpu=cpu, workdir=workdir)
+            port = servers["fake"].port
+            frames = capture_frames(port, sse_request(port, body))
             content = sum(1 for f in frames if f.startswith(b"data: {"))
             if content < args.chunks:
                 raise RuntimeError(f"the fake's stream has {content} frames, not {args.chunks}")
             frames_file = workdir / "frames.json"
             frames_file.write_text(json.dumps([f.hex() for f in frames]))
-            servers["bare"] = Server("bare", ["--frames", str(frames_file)], workdir, use_pin)
+            frames_arg = ["--frames", str(frames_file)]
+            servers["bare"] = ServerProcess(__file__, "bare", frames_arg, cpu=cpu, workdir=workdir)
             stream_bytes = sum(len(f) for f in frames)
             log(
                 f"streaming: {len(frames)} frames ({content} with content, {stream_bytes:,} "
                 f"bytes) per stream; {args.rounds} rounds x {args.streams} streams per server "
                 f"at concurrency {','.join(map(str, levels))}"
             )
-            requests = {kind: build_request(s.port, body) for kind, s in servers.items()}
+            requests = {kind: sse_request(s.port, body) for kind, s in servers.items()}
 
             async def rounds() -> None:
                 for kind in SERVERS:  # warm-up
@@ -334,9 +227,9 @@ def run(args: argparse.Namespace) -> int:
         ratios[level] = fake / bare
         print(f"| {level} | {fake:,.0f} | {bare:,.0f} | {ratios[level]:.2f}x |")
     worst = min(ratios.values())
-    met = worst >= TARGET_RATIO
+    met = worst >= STREAMING_VS_BARE
     print(
-        f"\nfake/bare, lowest: {worst:.2f}x (target >= {TARGET_RATIO}x: "
+        f"\nfake/bare, lowest: {worst:.2f}x (target >= {STREAMING_VS_BARE}x: "
         f"{'met' if met else 'MISSED'})"
     )
     if fake_errors:
@@ -351,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
             "streams": args.streams,
             "rounds": args.rounds,
             "pinned": use_pin,
-            "target_ratio": TARGET_RATIO,
+            "target_ratio": STREAMING_VS_BARE,
             "target_met": met,
             "results": {
                 str(level): {
@@ -376,35 +269,23 @@ def run(args: argparse.Namespace) -> int:
     return 0 if met else 1
 
 
-def levels(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError("integers separated by commas") from None
-    if not values or any(not 1 <= v <= 64 for v in values):
-        raise argparse.ArgumentTypeError("levels from 1 to 64")
-    return values
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=1000, help="pieces per stream")
     parser.add_argument("--streams", type=int, default=10, help="streams per round")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
-    parser.add_argument("--concurrency", type=levels, default=[1, 8], help="default 1,8")
+    parser.add_argument(
+        "--concurrency", type=int_list(1, 64, "--concurrency"), default=[1, 8], help="default 1,8"
+    )
     parser.add_argument("--json", help="also write the figures as JSON")
     parser.add_argument("--no-pin", action="store_true", help="do not pin to CPUs")
     parser.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     parser.add_argument("--frames", help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve == "fake":
+    if args.serve is not None:
         pin(args.cpu)
-        serve_fake(args.chunks)
-        return 0
-    if args.serve == "bare":
-        pin(args.cpu)
-        serve_bare(args.frames)
+        serve(args.serve, args.chunks, args.frames)
         return 0
     if not 1 <= args.chunks <= MAX_CHUNKS or not 1 <= args.streams <= 1000:
         parser.error(f"--chunks 1 to {MAX_CHUNKS}, --streams 1 to 1000")
