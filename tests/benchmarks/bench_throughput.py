@@ -447,7 +447,7 @@ def parser() -> argparse.ArgumentParser:
         type=PARSE_RETRIES,
         default=DEFAULT_RETRIES,
         help="times a measurement is taken again when other processes took over "
-        f"{FOREIGN_CPU:.0%%} of the CPUs meanwhile (default {DEFAULT_RETRIES}; Linux only)",
+        f"{FOREIGN_CPU:.0%}% of the CPUs meanwhile (default {DEFAULT_RETRIES}; Linux only)",
     )
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument(
