@@ -230,7 +230,7 @@ class ProviderCore:
         )
 
     def transport_error(self, call: Call[Any], exc: httpx.HTTPError) -> NetworkError:
-        return error_for_transport(exc, method=call.method, path=call.path)
+        return error_for_transport(exc, method=call.method, path=call.path, secret=self.secret)
 
     def check_length(self, call: Call[Any], headers: Mapping[str, str]) -> None:
         declared = headers.get("content-length")
