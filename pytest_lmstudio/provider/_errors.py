@@ -5,12 +5,12 @@
     ├── InvalidRequestError        refused by validation before sending, or a 4xx "bad request"
     │   └── ModelNotFoundError     the server does not know (or has not loaded) the model
     ├── NetworkError               no usable HTTP exchange: refused, reset, DNS, protocol error
-    │   └── ProviderTimeoutError   connect, read, write or pool timeout; an answer slower than
-    │                              timeout_seconds in all, a stream quiet for that long
+    │   └── ProviderTimeoutError   connect, write or pool timeout; no response head, no whole
+    │                              answer, or no next stream chunk within timeout_seconds
     ├── ApiError                   the server answered, but not with a usable answer: 5xx, a body
     │   │                          that is not JSON (or nested too deep to read) or breaks the
-    │   │                          format, the "Unexpected endpoint" catch-all, an SSE
-    │   │                          ``event: error`` frame
+    │   │                          format, an answer or stream over max_response_bytes, the
+    │   │                          "Unexpected endpoint" catch-all, an SSE ``event: error`` frame
     │   ├── AuthenticationError    401 / 403: missing or wrong API token
     │   └── RateLimitError         429, with ``retry_after`` in seconds when the server said
     └── ServiceNotFoundError       ``discover()`` found no LM Studio
@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -394,22 +394,36 @@ def _scrub_arg(arg: object, secret: str | None) -> object:
     return arg  # an exception (httpcore keeps h11's): scrubbed in turn, being its cause
 
 
-def too_slow(*, method: str, path: str, seconds: float, stream: bool) -> ProviderTimeoutError:
-    """The bytes kept coming, but too slowly: a whole answer not read within ``seconds`` of
-    its request, or a stream without a complete event for ``seconds``."""
-    if stream:
+#: Where a deadline ran out: the response head (from sending the request to having its status
+#: and headers), a whole answer (from sending the request to its last byte), or the next
+#: chunk of a stream (from the caller asking for it to having it).
+Phase = Literal["head", "answer", "chunk"]
+
+
+def too_slow(*, method: str, path: str, seconds: float, phase: Phase) -> ProviderTimeoutError:
+    """The bytes kept coming, but too slowly, or not the right ones: ``phase`` did not end
+    within ``seconds``, however many bytes arrived meanwhile."""
+    where = f"{method} {path}"
+    if phase == "head":
         return ProviderTimeoutError(
-            f"{method} {path} timed out: the stream sent no complete chunk for {seconds:g} s"
+            f"{where} timed out waiting for the answer: no status and headers {seconds:g} s "
+            "after sending the request"
+        )
+    if phase == "chunk":
+        return ProviderTimeoutError(
+            f"{where} timed out: the stream handed out no chunk for {seconds:g} s"
         )
     return ProviderTimeoutError(
-        f"{method} {path} timed out: the answer took longer than {seconds:g} s to arrive"
+        f"{where} timed out: the answer took longer than {seconds:g} s to arrive"
     )
 
 
-def too_large(*, method: str, path: str, limit: int) -> ApiError:
-    """The answer went past ``max_response_bytes``; reading stopped there."""
+def too_large(*, method: str, path: str, limit: int, stream: bool = False) -> ApiError:
+    """The answer (or a whole stream) went past ``max_response_bytes``, decompressed; reading
+    stopped there."""
+    what = "The stream answering" if stream else "The answer to"
     return ApiError(
-        f"The answer to {method} {path} is larger than {limit} bytes",
+        f"{what} {method} {path} is larger than {limit} bytes",
         suggestion=SUGGEST_TOO_LARGE,
     )
 

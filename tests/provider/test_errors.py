@@ -25,6 +25,7 @@ from pytest_lmstudio.provider._errors import (
     error_for_status,
     error_for_transport,
     scrub,
+    too_slow,
 )
 
 TOKEN = "sk-lm-abcdefgh:abcdefghijklmnopqrst"
@@ -233,3 +234,10 @@ def test_scrub_empties_what_parse_errors_keep_of_the_body() -> None:
         assert SECRET not in repr(vars(exc)) + repr(exc.args) + str(exc)
     assert decode_error.doc == "" and unicode_error.object == b""
     assert "line 1" in str(decode_error)  # where it broke is kept
+
+
+def test_too_slow_names_the_phase() -> None:
+    where = {"method": "POST", "path": "/v1/chat/completions", "seconds": 2.0}
+    assert "no status and headers 2 s" in str(too_slow(phase="head", **where))
+    assert "took longer than 2 s" in str(too_slow(phase="answer", **where))
+    assert "no chunk for 2 s" in str(too_slow(phase="chunk", **where))
