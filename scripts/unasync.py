@@ -54,6 +54,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"\b__anext__\b", "__next__"),
     (r"\baclose\b", "close"),
     (r"\baiter_bytes\b", "iter_bytes"),
+    (r"\baiter_raw\b", "iter_raw"),
     (r"\bhandle_async_request\b", "handle_request"),
     # Types: AsyncIterator, httpx.AsyncClient, httpx.AsyncBaseTransport, AsyncShieldCancellation.
     (r"\bAwaitable\[([^\[\]]*)\]", r"\1"),

@@ -19,11 +19,14 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
+from ._body import BodyDecoder
 from ._cache import CacheSlot, Missing
 from ._config import LMStudioConfig
-from ._core import Call, ProviderCore, Stopwatch, is_missing_route
+from ._core import Call, ProviderCore, is_missing_route
+from ._deadline import AsyncDeadlineScope, AsyncDeadlineTransport, Deadline
 from ._errors import NetworkError, ProviderError
 from ._shield import AsyncShieldCancellation
+from ._sse import ChatStreamParser, ServerSentEvent, SSEDecoder
 from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
 from ._wire import fallback_capabilities
 
@@ -60,6 +63,13 @@ class LMStudioProvider:
     through an ``httpx.AsyncBaseTransport`` of the caller's (a connection pool shared by several
     providers, or a mock); the provider never closes it, and ``keepalive`` is then the
     transport's business.
+
+    Deadlines, each ``timeout_seconds`` long, that no trickle of bytes extends: the response head
+    (from sending the request to having its status and headers, any ``100 Continue`` included);
+    a whole answer (from sending the request to its last byte); each chunk of a stream (from the
+    caller asking for it, or for the first, from the head, to having it: keep-alives and empty
+    deltas do not count); the drain after ``[DONE]``. ``max_response_bytes`` bounds an answer, and
+    a whole stream, after decompression.
     """
 
     def __init__(
@@ -76,9 +86,13 @@ class LMStudioProvider:
         self._core = ProviderCore(self.config, random=random or _random.random)
         # Whether connections of the provider's own may stay open between requests.
         self._holds_connections = keepalive and transport is None
-        options = self._core.client_options(keepalive=keepalive)
+        options = self._core.client_options()
         if transport is not None:
             options["transport"] = _Borrowed(transport)
+        else:
+            options["transport"] = AsyncDeadlineTransport(
+                **self._core.transport_options(keepalive=keepalive)
+            )
         self._http = httpx.AsyncClient(**options)
         self._sleep = sleep or anyio.sleep
         ttl = self.config.cache_ttl_seconds
@@ -215,30 +229,33 @@ class LMStudioProvider:
     # --- transport ---------------------------------------------------------------------------
 
     async def _execute(self, call: Call[T]) -> T:
-        response, _, watch = await self._send(call)
+        response, _, deadline = await self._send(call)
         try:
-            body = await self._read(call, response, watch)
+            body = await self._read(call, response, deadline)
         finally:
             await response.aclose()
         return self._core.result(call, response.status_code, body)
 
     async def _send(
         self, call: Call[Any], attempt: int = 0
-    ) -> tuple[httpx.Response, int, Stopwatch]:
+    ) -> tuple[httpx.Response, int, Deadline]:
         """The answer's head (body unread), after retrying transient failures; the attempt
-        number, and the stopwatch started when that attempt was sent."""
+        number, and the deadline of that attempt's head (its body's too: a whole answer must
+        arrive within the timeout of its request)."""
         while True:
             request = self._http.build_request(
                 call.method, call.path, content=call.body, headers=call.headers
             )
-            watch = self._core.stopwatch()
+            deadline = self._core.deadline()
             try:
-                response = await self._http.send(request, stream=True)
-            except httpx.HTTPError as exc:
+                with AsyncDeadlineScope(deadline):
+                    response = await self._http.send(request, stream=True)
+            except (httpx.HTTPError, TimeoutError) as exc:
+                error = self._core.transport_error(call, exc, "head")
                 delay = self._core.transport_retry_delay(attempt, exc)
                 if delay is None:
-                    raise self._core.transport_error(call, exc) from exc
-                logger.info("%s %s failed (%s); retry in %.2fs", call.method, call.path, exc, delay)
+                    raise error from exc
+                logger.info("%s; retry in %.2fs", error.message, delay)
             else:
                 status = response.status_code
                 delay = (
@@ -247,32 +264,32 @@ class LMStudioProvider:
                     else None
                 )
                 if delay is None:
-                    return response, attempt, watch
+                    return response, attempt, deadline
                 await response.aclose()
                 logger.info("%s %s got %d; retry in %.2fs", call.method, call.path, status, delay)
             await self._sleep(delay)
             attempt += 1
 
-    async def _read(self, call: Call[Any], response: httpx.Response, watch: Stopwatch) -> bytes:
-        """The whole body, up to ``max_response_bytes`` and within the timeout of the request
-        (``watch``); an error answer's body too."""
+    async def _read(self, call: Call[Any], response: httpx.Response, deadline: Deadline) -> bytes:
+        """The whole body, decompressed, up to ``max_response_bytes`` and by ``deadline``; an
+        error answer's body too."""
         self._core.check_length(call, response.headers)
-        limit = self.config.max_response_bytes
-        parts = []
-        size = 0
-        stream = response.aiter_bytes()
+        decoder = self._core.body_decoder(call, response.headers)
+        parts: list[bytes] = []
+        raw = response.aiter_raw()
         try:
-            async for part in stream:
-                size += len(part)
-                if size > limit:
-                    await _abandon(response, stream)
-                    raise self._core.too_large(call)
-                if watch.expired():
-                    await _abandon(response, stream)
-                    raise self._core.too_slow(call, stream=False)
-                parts.append(part)
-        except httpx.HTTPError as exc:
-            raise self._core.transport_error(call, exc) from exc
+            with AsyncDeadlineScope(deadline):
+                async for part in raw:
+                    if deadline.expired():  # for a transport of the caller's, which reads on
+                        raise self._core.too_slow(call, "answer")
+                    parts += decoder.feed(part)
+                parts += decoder.flush()
+        except ProviderError:
+            await _abandon(response, raw)
+            raise
+        except (httpx.HTTPError, TimeoutError) as exc:
+            await _abandon(response, raw)
+            raise self._core.transport_error(call, exc, "answer") from exc
         body = b"".join(parts)
         if response.status_code >= 300:
             raise self._core.status_error(call, response.status_code, body, response.headers)
@@ -302,7 +319,11 @@ class ChunkStream:
     ``aclose()``) releases the connection of a stream left unfinished.
 
     Transient failures are retried until the first chunk arrives, never after. A stream that
-    fails later raises; ``received`` keeps the chunks handed out before the error.
+    fails later raises; ``received`` keeps the chunks handed out before the error. Each chunk
+    must come within ``timeout_seconds`` of the caller asking for it (the first: of the head);
+    bytes that make no chunk (keep-alives, empty deltas) do not extend that. After ``[DONE]``
+    the rest of the answer is read, within the timeout too, so that the connection can serve
+    again; if it does not end by then, it is closed, and the stream ends all the same.
     """
 
     def __init__(self, provider: LMStudioProvider, call: Call[CompletionResponse]) -> None:
@@ -310,13 +331,16 @@ class ChunkStream:
         self._core = provider._core
         self._call = call
         self._response: httpx.Response | None = None
-        self._bytes: AsyncIterator[bytes] | None = None
+        self._raw: AsyncIterator[bytes] | None = None
+        self._body: BodyDecoder | None = None
+        self._events: SSEDecoder | None = None
+        self._parser: ChatStreamParser | None = None
         self._error: BaseException | None = None
         self._pending: deque[StreamChunk] = deque()
         self._received: list[StreamChunk] = []
-        self._watch = provider._core.stopwatch()
         self._started = False
-        self._done = False
+        self._done = False  # no chunk will come: [DONE], the end of the answer, or an error
+        self._ended = False  # the answer's bytes have all been read
 
     @property
     def received(self) -> tuple[StreamChunk, ...]:
@@ -342,22 +366,23 @@ class ChunkStream:
         self._done = True
         self._started = True
         response, self._response = self._response, None
-        stream, self._bytes = self._bytes, None
+        raw, self._raw = self._raw, None
         if response is not None:
-            await _abandon(response, stream)
+            await _abandon(response, raw)
 
     async def __anext__(self) -> StreamChunk:
         try:
             if not self._started:
                 await self._start()
-            self._watch.restart()  # time the caller spent on the last chunk is not the server's
             while not self._pending:
                 if self._error is not None:
                     error, self._error = self._error, None
                     raise error
                 if self._done:
+                    await self._drain()
                     raise StopAsyncIteration
-                await self._pump()
+                # A deadline per chunk, from now: the caller's time is not the server's.
+                await self._fill(self._core.deadline())
         except BaseException:
             if not self._pending:
                 with AsyncShieldCancellation():  # released even when the caller is cancelled
@@ -372,51 +397,69 @@ class ChunkStream:
         provider, call = self._provider, self._call
         attempt = 0
         while True:
-            response, attempt, self._watch = await provider._send(call, attempt)
+            response, attempt, deadline = await provider._send(call, attempt)
             self._response = response
             content_type = response.headers.get("content-type", "")
             if response.status_code >= 300 or not content_type.startswith(_STREAM_CONTENT_TYPE):
                 # An error answer, or a server that ignored stream: true and sent JSON.
-                body = await provider._read(call, response, self._watch)
+                body = await provider._read(call, response, deadline)
                 await self.aclose()
                 self._pending.extend(self._core.stream_fallback(call, response.status_code, body))
                 return
-            self._decoder, self._parser = self._core.stream_parser(call)
-            self._bytes = response.aiter_bytes()
+            self._events, self._parser = self._core.stream_parser(call)
+            self._body = self._core.body_decoder(call, response.headers, stream=True)
+            self._raw = response.aiter_raw()
             try:
-                while not self._pending and not self._done:
-                    await self._pump()
+                await self._fill(self._core.deadline())
                 return
             except NetworkError as error:
                 delay = self._core.transport_retry_delay(attempt, error.__cause__ or error)
                 await self.aclose()
                 if delay is None:
                     raise
-                self._done = False
+                self._done = self._ended = False
                 logger.info("%s %s broke before its first chunk; retry", call.method, call.path)
                 await provider._sleep(delay)
                 attempt += 1
 
-    async def _pump(self) -> None:
-        assert self._bytes is not None
+    async def _fill(self, deadline: Deadline) -> None:
+        """Read until a chunk is ready or none can come, by ``deadline``."""
+        try:
+            with AsyncDeadlineScope(deadline):
+                while not self._pending and not self._done:
+                    await self._pump(deadline)
+        except (httpx.HTTPError, TimeoutError) as exc:
+            raise self._core.transport_error(self._call, exc, "chunk") from exc
+        if self._ended or self._error is not None:
+            await self.aclose()  # the answer is over: its connection can serve again
+
+    async def _pump(self, deadline: Deadline) -> None:
+        """One read: its events parsed, their chunks queued."""
+        assert self._raw is not None and self._body is not None
+        assert self._events is not None and self._parser is not None
         call = self._call
         try:
-            part = await anext(self._bytes)
+            part = await anext(self._raw)
         except StopAsyncIteration:
-            chunks = self._parser.events(self._decoder.close()) + self._parser.finish()
-            self._pending.extend(chunks)
-            await self.aclose()
+            self._ended = self._done = True
+            self._queue(self._decode(self._body.flush()) + self._events.close())
+            if self._error is None:
+                self._pending.extend(self._parser.finish())
             return
-        except httpx.HTTPError as exc:
-            raise self._core.transport_error(call, exc) from exc
+        self._queue(self._decode(self._body.feed(part)))
+        if not self._pending and not self._done and deadline.expired():
+            # Only a transport of the caller's gets here: the provider's own stops reading.
+            raise self._core.too_slow(call, "chunk")
+
+    def _decode(self, pieces: list[bytes]) -> list[ServerSentEvent]:
+        assert self._events is not None
         try:
-            events = self._decoder.feed(part)
+            return [event for piece in pieces for event in self._events.feed(piece)]
         except ValueError as exc:
-            raise self._core.bad_stream(call, exc) from None
-        if events:
-            self._watch.restart()
-        elif self._watch.expired():  # bytes, but no complete event for too long
-            raise self._core.too_slow(call, stream=True)
+            raise self._core.bad_stream(self._call, exc) from exc
+
+    def _queue(self, events: list[ServerSentEvent]) -> None:
+        assert self._parser is not None
         for event in events:
             try:
                 chunk = self._parser.event(event)
@@ -425,22 +468,33 @@ class ChunkStream:
                     raise
                 # Deliver the chunks that came before the error first.
                 self._error = error
-                await self.aclose()
+                self._done = True
                 return
             if chunk is not None:
                 self._pending.append(chunk)
-        if self._parser.done:
-            await self._drain()
+            if self._parser.done:  # [DONE]: what follows is not read as events
+                self._done = True
+                return
 
     async def _drain(self) -> None:
-        # Read to the end after [DONE] so the connection goes back to the pool.
-        assert self._bytes is not None
-        left = self._provider.config.max_response_bytes
+        """After ``[DONE]``, read the answer to its end, so that its connection can serve again:
+        within a deadline of its own, and within the stream's ``max_response_bytes``. A server
+        that sends on is cut off: the chunks are all there."""
+        if self._response is None or self._raw is None or self._body is None:
+            return
+        raw, body = self._raw, self._body
+        deadline = self._core.deadline()
         try:
-            async for part in self._bytes:
-                left -= len(part)
-                if left < 0:
-                    break
-        except httpx.HTTPError:
-            pass
+            with AsyncDeadlineScope(deadline):
+                async for part in raw:
+                    body.feed(part)
+                    if deadline.expired():
+                        break
+                else:
+                    body.flush()
+        except (ProviderError, httpx.HTTPError, TimeoutError) as exc:
+            method, path = self._call.method, self._call.path
+            logger.debug(
+                "%s %s: the rest after [DONE] is dropped (%s)", method, path, type(exc).__name__
+            )
         await self.aclose()

@@ -116,14 +116,16 @@ class LMStudioConfig:
     """How to reach LM Studio.
 
     endpoint:                the server's root URL (no /v1), e.g. ``http://localhost:1234``
-    timeout_seconds:         limit for each request, and between two chunks of a stream
+    timeout_seconds:         deadline for each phase, however the bytes trickle: the response
+                             head, a whole answer, each stream chunk, the drain after [DONE]
     connect_timeout_seconds: limit for opening a connection
     cache_ttl_minutes:       how long the model list is reused (0: ask every time)
     max_retries:             retries of transient failures (connect errors, 429, 502-504)
     api_token:               sent as ``Authorization: Bearer``; never shown in repr or errors
     allowed_hosts:           hosts allowed besides loopback and private networks (names, IPs,
                              CIDR networks, or ``*``)
-    max_response_bytes:      the largest answer the provider will read
+    max_response_bytes:      the largest answer (or whole stream) the provider will read,
+                             counted after decompression
 
     ``LMStudioConfig.load()`` builds one from the environment (``LMSTUDIO_ENDPOINT``,
     ``LMSTUDIO_TIMEOUT``, ``LMSTUDIO_CACHE_TTL``, ``LMSTUDIO_MAX_RETRIES``, ``LMSTUDIO_API_TOKEN``,

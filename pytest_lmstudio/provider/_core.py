@@ -1,8 +1,9 @@
 """Everything the async and the sync provider share; only the transport differs between them.
 
 ``ProviderCore`` turns a method call into a ``Call`` (validated, encoded, with the parser of its
-answer), decides about retries, and turns an answer (status, headers, body) into a value or an
-error. Each provider only moves bytes: ``httpx.AsyncClient`` or ``httpx.Client``.
+answer), decides about retries, makes the deadlines and the body decoder each exchange is held
+to, and turns an answer (status, headers, body) into a value or an error. Each provider only
+moves bytes: ``httpx.AsyncClient`` or ``httpx.Client``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from ._body import ACCEPT_ENCODING, BodyDecoder
 from ._config import LMStudioConfig
+from ._deadline import Deadline
 from ._defaults import DEFAULT_CONNECT_TIMEOUT_SECONDS
 from ._errors import (
     ApiError,
     NetworkError,
+    Phase,
     ProviderError,
     ProviderTimeoutError,
+    bad_answer,
     error_for_transport,
+    scrub,
     too_large,
     too_slow,
 )
@@ -47,18 +53,20 @@ from ._wire import (
     parse_native_models,
 )
 
-__all__ = ["Call", "ProviderCore", "Stopwatch", "chunks_from_completion", "is_missing_route"]
+__all__ = ["Call", "ProviderCore", "chunks_from_completion", "is_missing_route"]
 
 T = TypeVar("T")
 
 USER_AGENT = "pytest-lmstudio/0.1"
-# Transport failures worth a retry when they happen before the answer's first byte (or, for a
-# stream, before its first chunk; a stream too slow to send one is a ProviderTimeoutError).
+# Transport failures worth a retry when they happen before the answer's head is whole (or, for
+# a stream, before its first chunk; a stream too slow to send one is a ProviderTimeoutError).
+# TimeoutError is a deadline that cancelled the async client.
 RETRYABLE_TRANSPORT_ERRORS = (
     httpx.TimeoutException,
     httpx.NetworkError,
     httpx.RemoteProtocolError,
     ProviderTimeoutError,
+    TimeoutError,
 )
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -75,29 +83,6 @@ class Call(Generic[T]):
     parse: Callable[[Any], T]
     model: str | None = None
     headers: Mapping[str, str] | None = None
-
-
-class Stopwatch:
-    """Time spent waiting on the server, against ``timeout_seconds``.
-
-    httpx's read timeout only bounds each read, so a server that sends a byte now and then
-    never trips it. The providers check this stopwatch as the bytes arrive: a whole answer
-    must arrive within the timeout of its request, and a stream must complete an event within
-    the timeout of the previous one (or of the caller asking for the next chunk). It runs on
-    ``time.monotonic``, not on the injected clock, which only ages the model cache.
-    """
-
-    __slots__ = ("limit", "started")
-
-    def __init__(self, limit: float, started: float | None = None) -> None:
-        self.limit = limit
-        self.started = time.monotonic() if started is None else started
-
-    def restart(self) -> None:
-        self.started = time.monotonic()
-
-    def expired(self) -> bool:
-        return time.monotonic() - self.started > self.limit
 
 
 def is_missing_route(error: ProviderError) -> bool:
@@ -137,13 +122,16 @@ class ProviderCore:
 
     # --- transport settings ------------------------------------------------------------------
 
-    def client_options(self, *, keepalive: bool = True) -> dict[str, Any]:
+    def client_options(self) -> dict[str, Any]:
         """Keyword arguments for ``httpx.Client`` / ``httpx.AsyncClient``.
 
-        ``keepalive=False`` closes each connection when its answer has been read, so that no
-        connection outlives the request (and the event loop) that opened it.
+        The transport's are ``transport_options``.
         """
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
         if self.config.api_token:
             headers["Authorization"] = f"Bearer {self.config.api_token}"
         timeout = self.config.timeout_seconds
@@ -158,9 +146,19 @@ class ProviderCore:
             # credentials never come from anywhere but the config.
             "trust_env": False,
             "follow_redirects": False,
+        }
+
+    def transport_options(self, *, keepalive: bool = True) -> dict[str, Any]:
+        """Keyword arguments for the provider's own transport (``DeadlineTransport``).
+
+        ``keepalive=False`` closes each connection when its answer has been read, so that no
+        connection outlives the request (and the event loop) that opened it.
+        """
+        return {
             "limits": httpx.Limits(max_keepalive_connections=None if keepalive else 0),
             # httpx would build a new SSL context (loading the CA bundle: ~15 ms) per client.
             "verify": shared_ssl_context(),
+            "trust_env": False,
         }
 
     # --- calls -------------------------------------------------------------------------------
@@ -229,8 +227,19 @@ class ProviderCore:
             secret=self.secret,
         )
 
-    def transport_error(self, call: Call[Any], exc: httpx.HTTPError) -> NetworkError:
-        return error_for_transport(exc, method=call.method, path=call.path)
+    def transport_error(
+        self, call: Call[Any], exc: httpx.HTTPError | TimeoutError, phase: Phase
+    ) -> NetworkError:
+        """The error for a failure of the transport during ``phase``.
+
+        A read that timed out, or a cancelled wait (``TimeoutError``), is the phase's deadline:
+        every read under it waits at most the time left. A connect, write or pool timeout keeps
+        httpx's more precise words.
+        """
+        if isinstance(exc, (TimeoutError, httpx.ReadTimeout)):
+            scrub(exc, self.secret)
+            return self.too_slow(call, phase)
+        return error_for_transport(exc, method=call.method, path=call.path, secret=self.secret)
 
     def check_length(self, call: Call[Any], headers: Mapping[str, str]) -> None:
         declared = headers.get("content-length")
@@ -243,15 +252,31 @@ class ProviderCore:
                 method=call.method, path=call.path, limit=self.config.max_response_bytes
             )
 
-    def too_large(self, call: Call[Any]) -> ApiError:
-        return too_large(method=call.method, path=call.path, limit=self.config.max_response_bytes)
+    def body_decoder(
+        self, call: Call[Any], headers: Mapping[str, str], *, stream: bool = False
+    ) -> BodyDecoder:
+        """The decoder of one answer's body (for a stream: of all of it), which holds it to
+        ``max_response_bytes`` after decompression."""
+        limit = self.config.max_response_bytes
+        return BodyDecoder(
+            limit,
+            headers.get("content-encoding", ""),
+            too_large=lambda: too_large(
+                method=call.method, path=call.path, limit=limit, stream=stream
+            ),
+            bad=lambda detail: bad_answer(
+                detail, method=call.method, path=call.path, secret=self.secret
+            ),
+        )
 
-    def stopwatch(self, started: float | None = None) -> Stopwatch:
-        return Stopwatch(self.config.timeout_seconds, started)
+    def deadline(self) -> Deadline:
+        """A deadline ``timeout_seconds`` from now (on ``time.monotonic``, never on the injected
+        clock, which only ages the model cache)."""
+        return Deadline(self.config.timeout_seconds)
 
-    def too_slow(self, call: Call[Any], *, stream: bool) -> ProviderTimeoutError:
+    def too_slow(self, call: Call[Any], phase: Phase) -> ProviderTimeoutError:
         return too_slow(
-            method=call.method, path=call.path, seconds=self.config.timeout_seconds, stream=stream
+            method=call.method, path=call.path, seconds=self.config.timeout_seconds, phase=phase
         )
 
     # --- retries -----------------------------------------------------------------------------
@@ -286,6 +311,7 @@ class ProviderCore:
         return chunks_from_completion(self.result(call, status, body))
 
     def bad_stream(self, call: Call[Any], exc: ValueError) -> ApiError:
+        # The SSE decoder's complaints are its own words (an event's size), never the bytes.
         return ApiError(
             f"Unusable stream in answer to {call.method} {call.path}: {exc}", status_code=200
         )

@@ -55,6 +55,10 @@ DEFAULT_ALLOWED_HOSTNAMES = frozenset({"localhost"})
 MAX_MODEL_ID_LENGTH = 512
 # Longest server message kept in an error (the rest is cut, never the whole body).
 MAX_ERROR_MESSAGE_CHARS = 500
+# Longest error code kept (LM Studio's are words such as ``model_not_found``).
+MAX_ERROR_CODE_CHARS = 100
+# How much of an answer that is not JSON an error quotes.
+PREVIEW_CHARS = 80
 
 # --- discovery --------------------------------------------------------------------------------
 # LM Studio's default HTTP port first, then the next few, where people move it when 1234 is taken.

@@ -5,11 +5,12 @@
     ├── InvalidRequestError        refused by validation before sending, or a 4xx "bad request"
     │   └── ModelNotFoundError     the server does not know (or has not loaded) the model
     ├── NetworkError               no usable HTTP exchange: refused, reset, DNS, protocol error
-    │   └── ProviderTimeoutError   connect, read, write or pool timeout; an answer slower than
-    │                              timeout_seconds in all, a stream quiet for that long
+    │   └── ProviderTimeoutError   connect, write or pool timeout; no response head, no whole
+    │                              answer, or no next stream chunk within timeout_seconds
     ├── ApiError                   the server answered, but not with a usable answer: 5xx, a body
-    │   │                          that is not JSON or breaks the format, the "Unexpected endpoint"
-    │   │                          catch-all, an SSE ``event: error`` frame
+    │   │                          that is not JSON (or nested too deep to read) or breaks the
+    │   │                          format, an answer or stream over max_response_bytes, the
+    │   │                          "Unexpected endpoint" catch-all, an SSE ``event: error`` frame
     │   ├── AuthenticationError    401 / 403: missing or wrong API token
     │   └── RateLimitError         429, with ``retry_after`` in seconds when the server said
     └── ServiceNotFoundError       ``discover()`` found no LM Studio
@@ -17,7 +18,9 @@
 Each error carries ``status_code`` (None before any answer), ``server_message`` (LM Studio's own
 words, cut to a few hundred characters, never a whole body), ``code`` (LM Studio's error code,
 e.g. ``model_not_found``) and ``suggestion`` (what to do next). The API token never appears in
-any of them: every text is passed through ``redact`` on the way in.
+any of them, even when the server echoes it (whole or cut): every text from the server is passed
+through ``redact`` on the way in, before it is cut, and ``scrub`` takes it out of the low-level
+exceptions an error is chained to.
 
 ``error_for_status`` is the only function that maps a status code to a class;
 ``error_for_transport`` the only one that translates httpx's exceptions.
@@ -25,14 +28,15 @@ any of them: every text is passed through ``redact`` on the way in.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
-from ._defaults import MAX_ERROR_MESSAGE_CHARS
-from ._security import redact
+from ._defaults import MAX_ERROR_CODE_CHARS, MAX_ERROR_MESSAGE_CHARS
+from ._security import clip, redact
 
 __all__ = [
     "ApiError",
@@ -47,6 +51,7 @@ __all__ = [
     "ServiceNotFoundError",
     "error_for_status",
     "error_for_transport",
+    "scrub",
 ]
 
 SUGGEST_START_SERVER = (
@@ -111,9 +116,11 @@ class ProviderError(Exception):
         self.message = redact(message, secret)
         self.status_code = status_code
         self.server_message = (
-            None if server_message is None else _shorten(redact(server_message, secret))
+            None
+            if server_message is None
+            else clip(server_message.strip(), MAX_ERROR_MESSAGE_CHARS, secret).strip()
         )
-        self.code = code
+        self.code = None if code is None else clip(code, MAX_ERROR_CODE_CHARS, secret)
         self.suggestion = suggestion if suggestion is not None else self.default_suggestion
         super().__init__(self._render())
 
@@ -154,7 +161,8 @@ class InvalidRequestError(ProviderError, ValueError):
 
 
 class ModelNotFoundError(InvalidRequestError):
-    """The server does not know the model, or none is loaded; ``available_models`` as it named."""
+    """The server does not know the model, or none is loaded; ``available_models`` as it named
+    them (a name that holds the API token, or a piece of it, is left out)."""
 
     default_suggestion = SUGGEST_MODEL
 
@@ -166,8 +174,11 @@ class ModelNotFoundError(InvalidRequestError):
         available_models: Iterable[str] = (),
         **kwargs: Any,
     ) -> None:
+        secret = kwargs.get("secret")
         self.model = model
-        self.available_models = tuple(available_models)
+        self.available_models = tuple(
+            name for name in available_models if redact(name, secret) == name
+        )
         super().__init__(message, field="model", **kwargs)
 
 
@@ -211,13 +222,6 @@ class ServiceNotFoundError(ProviderError):
     def __init__(self, message: str, *, tried: Iterable[str] = ()) -> None:
         self.tried = tuple(tried)
         super().__init__(message)
-
-
-def _shorten(text: str) -> str:
-    text = text.strip()
-    if len(text) <= MAX_ERROR_MESSAGE_CHARS:
-        return text
-    return text[: MAX_ERROR_MESSAGE_CHARS - 1] + "…"
 
 
 def error_fields(payload: object) -> tuple[str | None, str | None, str | None]:
@@ -319,8 +323,15 @@ def error_for_status(
     return ApiError(f"{where} answered with an error", **common)
 
 
-def error_for_transport(exc: httpx.HTTPError, *, method: str, path: str) -> NetworkError:
-    """The error for a failure below HTTP: httpx's exceptions, translated in this one place."""
+def error_for_transport(
+    exc: httpx.HTTPError, *, method: str, path: str, secret: str | None = None
+) -> NetworkError:
+    """The error for a failure below HTTP: httpx's exceptions, translated in this one place.
+
+    Their messages may quote what the server sent (h11 quotes a bad status line whole), so
+    ``exc`` and what it is chained to are scrubbed, and the message is redacted.
+    """
+    scrub(exc, secret)
     where = f"{method} {path}"
     if isinstance(exc, httpx.TimeoutException):
         phase = {
@@ -331,44 +342,100 @@ def error_for_transport(exc: httpx.HTTPError, *, method: str, path: str) -> Netw
         }.get(type(exc), "waiting")
         return ProviderTimeoutError(f"{where} timed out {phase}")
     if isinstance(exc, httpx.ConnectError):
-        return NetworkError(f"Cannot connect for {where} ({_reason(exc)})")
+        return NetworkError(f"Cannot connect for {where} ({_reason(exc)})", secret=secret)
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
         return NetworkError(
             f"The connection broke during {where} ({_reason(exc)})",
             suggestion=SUGGEST_START_SERVER,
+            secret=secret,
         )
-    return NetworkError(f"{where} failed: {type(exc).__name__} ({_reason(exc)})")
+    return NetworkError(f"{where} failed: {type(exc).__name__} ({_reason(exc)})", secret=secret)
 
 
 def _reason(exc: BaseException) -> str:
-    # httpx's messages name the OS error ("[Errno 111] Connection refused") but never headers.
+    # httpx's messages name the OS error ("[Errno 111] Connection refused"), or h11's complaint
+    # about the server's bytes, which may quote them: the caller redacts.
     return str(exc) or type(exc).__name__
 
 
-def too_slow(*, method: str, path: str, seconds: float, stream: bool) -> ProviderTimeoutError:
-    """The bytes kept coming, but too slowly: a whole answer not read within ``seconds`` of
-    its request, or a stream without a complete event for ``seconds``."""
-    if stream:
+def scrub(exc: BaseException, secret: str | None) -> BaseException:
+    """``exc``, with what the server sent taken out of it and of every exception it is chained
+    to, in place: texts in ``args`` redacted, the document a JSON error keeps and the bytes a
+    decoding error keeps dropped (they may hold the token, and a whole body besides).
+
+    An error raised ``from`` such an exception prints it in every traceback, so the chain must
+    be as clean as the error.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, json.JSONDecodeError):
+            current.doc = ""
+        if isinstance(current, UnicodeDecodeError):
+            current.object = b""
+        current.args = tuple(_scrub_arg(arg, secret) for arg in current.args)
+        todo += [current.__cause__, current.__context__]
+    return exc
+
+
+def _scrub_arg(arg: object, secret: str | None) -> object:
+    if isinstance(arg, (bytes, bytearray)):
+        return b""  # only a decoding error keeps bytes: the document it failed on
+    if isinstance(arg, (int, float, bool)) or arg is None:
+        return arg
+    text = str(arg)
+    cleaned = redact(text, secret)
+    if isinstance(arg, str) or cleaned != text:
+        return cleaned
+    return arg  # an exception (httpcore keeps h11's): scrubbed in turn, being its cause
+
+
+#: Where a deadline ran out: the response head (from sending the request to having its status
+#: and headers), a whole answer (from sending the request to its last byte), or the next
+#: chunk of a stream (from the caller asking for it to having it).
+Phase = Literal["head", "answer", "chunk"]
+
+
+def too_slow(*, method: str, path: str, seconds: float, phase: Phase) -> ProviderTimeoutError:
+    """The bytes kept coming, but too slowly, or not the right ones: ``phase`` did not end
+    within ``seconds``, however many bytes arrived meanwhile."""
+    where = f"{method} {path}"
+    if phase == "head":
         return ProviderTimeoutError(
-            f"{method} {path} timed out: the stream sent no complete chunk for {seconds:g} s"
+            f"{where} timed out waiting for the answer: no status and headers {seconds:g} s "
+            "after sending the request"
+        )
+    if phase == "chunk":
+        return ProviderTimeoutError(
+            f"{where} timed out: the stream handed out no chunk for {seconds:g} s"
         )
     return ProviderTimeoutError(
-        f"{method} {path} timed out: the answer took longer than {seconds:g} s to arrive"
+        f"{where} timed out: the answer took longer than {seconds:g} s to arrive"
     )
 
 
-def too_large(*, method: str, path: str, limit: int) -> ApiError:
-    """The answer went past ``max_response_bytes``; reading stopped there."""
+def too_large(*, method: str, path: str, limit: int, stream: bool = False) -> ApiError:
+    """The answer (or a whole stream) went past ``max_response_bytes``, decompressed; reading
+    stopped there."""
+    what = "The stream answering" if stream else "The answer to"
     return ApiError(
-        f"The answer to {method} {path} is larger than {limit} bytes",
+        f"{what} {method} {path} is larger than {limit} bytes",
         suggestion=SUGGEST_TOO_LARGE,
     )
 
 
-def bad_answer(detail: str, *, method: str, path: str, status: int | None = 200) -> ApiError:
-    """An answer that is not JSON, or JSON that breaks LM Studio's format; ``detail`` says where."""
+def bad_answer(
+    detail: str, *, method: str, path: str, status: int | None = 200, secret: str | None = None
+) -> ApiError:
+    """An answer that is not JSON, or JSON that breaks LM Studio's format; ``detail`` says
+    where (quoting the answer only through ``preview``, which redacts before it cuts)."""
     return ApiError(
         f"Unusable answer to {method} {path}: {detail}",
         status_code=status,
         suggestion=SUGGEST_BAD_ANSWER,
+        secret=secret,
     )

@@ -3,7 +3,8 @@
 * endpoints: http or https only, no credentials, query or fragment in the URL, and a host on an
   allow-list (loopback and private networks by default; anything else only when configured);
 * model ids: no control characters and nothing that could escape a URL path segment;
-* secrets: ``redact`` takes API tokens out of any text that could end up in a message or log.
+* secrets: ``redact`` takes API tokens out of any text that could end up in a message or log,
+  ``clip`` and ``preview`` cut what a server sent to a few characters, redacted before the cut.
 
 The functions here raise plain ``ValueError`` with a message; the caller turns it into the
 matching ``ConfigurationError`` or ``InvalidRequestError`` (this module sits below ``_errors``).
@@ -19,22 +20,82 @@ from urllib.parse import urlsplit
 
 from ._defaults import DEFAULT_ALLOWED_HOSTNAMES, DEFAULT_ALLOWED_NETWORKS, MAX_MODEL_ID_LENGTH
 
-__all__ = ["host_allowed", "model_id_problem", "redact", "validate_endpoint"]
+__all__ = ["clip", "host_allowed", "model_id_problem", "preview", "redact", "validate_endpoint"]
 
 _TOKEN_PATTERN = re.compile(r"sk-lm-[A-Za-z0-9]{8}:[A-Za-z0-9]{20}")
 _BEARER_PATTERN = re.compile(r"(?i)(bearer\s+)\S+")
 REDACTED = "***"
+#: This many characters in a row of the secret count as the secret: a server may echo it cut.
+SECRET_PIECE = 8
+#: Room past the cut, so that a token that starts before it is whole when it is redacted.
+_SLACK = 64
 
 
 def redact(text: str, secret: str | None = None) -> str:
-    """``text`` without ``secret``, LM Studio-shaped tokens or anything after ``Bearer``."""
+    """``text`` without ``secret`` (or any piece of it, plain or escaped as ``repr`` escapes
+    it), LM Studio-shaped tokens, or anything after ``Bearer``."""
     if secret:
-        text = text.replace(secret, REDACTED)
+        for form in _forms(secret):
+            text = _without_pieces(text, form)
     if "sk-lm-" in text:
         text = _TOKEN_PATTERN.sub(REDACTED, text)
     if "earer" in text:
         text = _BEARER_PATTERN.sub(r"\g<1>" + REDACTED, text)
     return text
+
+
+def clip(text: str, limit: int, secret: str | None = None) -> str:
+    """At most ``limit`` characters of ``text``, redacted. Redaction comes before the cut, so
+    that the cut cannot leave the first half of a secret behind."""
+    text = redact(text[: limit + _reach(secret)], secret)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def preview(data: bytes, limit: int = 80, secret: str | None = None) -> str:
+    """The start of a body (UTF-8, bad bytes replaced), as ``clip`` cuts it."""
+    window = data[: 4 * limit + _reach(secret)]  # a character is at most 4 bytes
+    return clip(window.decode("utf-8", "replace"), limit, secret)
+
+
+def _reach(secret: str | None) -> int:
+    """How far past a cut a secret that starts before it can reach, with room to spare."""
+    if not secret:
+        return _SLACK
+    return max(len(form.encode("utf-8")) for form in _forms(secret)) + _SLACK
+
+
+def _forms(secret: str) -> list[str]:
+    """The secret as it appears in text: plain, and as ``repr`` shows a str or bytes holding it
+    (an error message may quote what the server sent that way)."""
+    forms = [secret]
+    for escaped in (repr(secret)[1:-1], repr(secret.encode("utf-8"))[2:-1]):
+        if escaped not in forms:
+            forms.append(escaped)
+    return forms
+
+
+def _without_pieces(text: str, secret: str) -> str:
+    """``text`` with every run of at least ``SECRET_PIECE`` characters of ``secret`` (all of it,
+    if shorter) replaced by ``REDACTED``."""
+    size = min(len(secret), SECRET_PIECE)
+    if len(text) < size:
+        return text
+    pieces = {secret[start : start + size] for start in range(len(secret) - size + 1)}
+    parts = []
+    start = done = 0
+    while start <= len(text) - size:
+        if text[start : start + size] not in pieces:
+            start += 1
+            continue
+        end = start + size
+        while end < len(text) and text[start : end + 1] in secret:
+            end += 1
+        parts += [text[done:start], REDACTED]
+        start = done = end
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _has_control(text: str) -> bool:

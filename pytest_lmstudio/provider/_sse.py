@@ -15,14 +15,15 @@ stream, if the server never said why it stopped).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import ApiError, bad_answer, error_for_status
+from ._defaults import PREVIEW_CHARS
+from ._errors import ApiError, bad_answer, error_for_status, scrub
+from ._security import clip
 from ._types import StreamChunk, ToolCall
-from ._wire import ShapeError, parse_usage
+from ._wire import ShapeError, loads, parse_usage, why_not_json
 
 __all__ = ["ChatStreamParser", "SSEDecoder", "ServerSentEvent"]
 
@@ -148,15 +149,20 @@ class ChatStreamParser:
             self.done = True
             return self._flush_tools(None) if self._tools else None
         try:
-            value: Any = json.loads(data)
-        except ValueError:
+            value: Any = loads(data)
+        except ValueError as exc:
+            scrub(exc, self._secret)
             if event.event == "error":
                 raise error_for_status(
                     200, {"error": data}, method=self._method, path=self._path, secret=self._secret
-                ) from None
+                ) from exc
+            quoted = clip(data, PREVIEW_CHARS, self._secret)
             raise bad_answer(
-                f"a stream event is not JSON ({data[:80]!r})", method=self._method, path=self._path
-            ) from None
+                f"a stream event is not JSON ({why_not_json(exc)}; it reads {quoted!r})",
+                method=self._method,
+                path=self._path,
+                secret=self._secret,
+            ) from exc
         if event.event == "error" or (
             isinstance(value, dict) and "error" in value and "choices" not in value
         ):
@@ -166,7 +172,7 @@ class ChatStreamParser:
         try:
             return self._chunk(value)
         except ShapeError as exc:
-            raise bad_answer(str(exc), method=self._method, path=self._path) from None
+            raise bad_answer(str(exc), method=self._method, path=self._path) from exc
 
     def finish(self) -> list[StreamChunk]:
         """At EOF: tool calls still being assembled, if the server never finished the choice."""

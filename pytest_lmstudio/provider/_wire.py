@@ -11,8 +11,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._defaults import FALLBACK_CONTEXT_LENGTH, FALLBACK_MODEL_TYPE
-from ._errors import ProviderError, bad_answer, error_for_status
+from ._defaults import FALLBACK_CONTEXT_LENGTH, FALLBACK_MODEL_TYPE, PREVIEW_CHARS
+from ._errors import ProviderError, bad_answer, error_for_status, scrub
+from ._security import preview
 from ._types import (
     CompletionRequest,
     CompletionResponse,
@@ -36,12 +37,14 @@ __all__ = [
     "embeddings_body",
     "error_from_body",
     "fallback_capabilities",
+    "loads",
     "parse_completion",
     "parse_embeddings",
     "parse_models",
     "parse_native_models",
     "parse_tool_call",
     "parse_usage",
+    "why_not_json",
 ]
 
 CHAT_PATH = "/v1/chat/completions"
@@ -60,6 +63,15 @@ _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 def dumps(value: object) -> bytes:
     """Compact UTF-8 JSON, as LM Studio (Express) expects it; NaN and infinity refused."""
     return _encoder.encode(value).encode("utf-8")
+
+
+def loads(data: bytes | str) -> Any:
+    """``json.loads``, with JSON nested too deep for the parser's recursion a ``ValueError``
+    too: for a reader of answers, both mean "not a JSON document I can use"."""
+    try:
+        return json.loads(data)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply to read") from exc
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -138,23 +150,39 @@ def decode_json(
     a 2xx body that is nothing but an error becomes the matching error, not a value.
     """
     try:
-        value = json.loads(body)
-    except ValueError:
-        preview = body[:80].decode("utf-8", "replace")
+        value = loads(body)
+    except ValueError as exc:
+        start = preview(body, PREVIEW_CHARS, secret)
         raise bad_answer(
-            f"not JSON (starts with {preview!r})", method=method, path=path, status=status
-        ) from None
+            f"not JSON ({why_not_json(exc)}; it starts with {start!r})",
+            method=method,
+            path=path,
+            status=status,
+            secret=secret,
+        ) from scrub(exc, secret)
     if isinstance(value, dict) and "error" in value and len(value) <= 2:
         raise error_for_status(status, value, method=method, path=path, model=model, secret=secret)
     return value
 
 
 def checked(parse: Any, value: Any, *, method: str, path: str) -> Any:
-    """``parse(value)``, with a ``ShapeError`` turned into an ``ApiError``."""
+    """``parse(value)``, with a ``ShapeError`` (or a structure too deep to walk) turned into an
+    ``ApiError``."""
     try:
         return parse(value)
     except ShapeError as exc:
-        raise bad_answer(str(exc), method=method, path=path) from None
+        raise bad_answer(str(exc), method=method, path=path) from exc
+    except RecursionError as exc:
+        raise bad_answer("JSON nested too deeply to read", method=method, path=path) from exc
+
+
+def why_not_json(exc: ValueError) -> str:
+    """What was wrong with a document that is not JSON, in words that quote none of it."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    return str(exc)
 
 
 def _mapping(value: object, where: str) -> Mapping[str, Any]:
@@ -346,13 +374,16 @@ def error_from_body(
     model: str | None = None,
     secret: str | None = None,
 ) -> ProviderError:
-    """The error for a non-2xx answer; its body may be JSON in either error shape, or anything."""
+    """The error for a non-2xx answer; its body may be JSON in either error shape, or anything
+    (quoted, redacted and cut, as the server's message)."""
+    failure: ValueError | None = None
     try:
-        payload: object = json.loads(body) if body else None
-    except ValueError:
-        text = body[:200].decode("utf-8", "replace").strip()
+        payload: object = loads(body) if body else None
+    except ValueError as exc:
+        failure = exc
+        text = preview(body, 200, secret).strip()
         payload = {"error": text} if text else None
-    return error_for_status(
+    error = error_for_status(
         status,
         payload,
         method=method,
@@ -361,3 +392,6 @@ def error_from_body(
         model=model,
         secret=secret,
     )
+    if failure is not None:  # the body did not parse: say why, as ``raise ... from`` would
+        error.__cause__ = scrub(failure, secret)
+    return error

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -22,6 +24,8 @@ from pytest_lmstudio.provider._errors import (
     error_fields,
     error_for_status,
     error_for_transport,
+    scrub,
+    too_slow,
 )
 
 TOKEN = "sk-lm-abcdefgh:abcdefghijklmnopqrst"
@@ -181,3 +185,59 @@ def test_errors_module_is_the_only_status_mapping() -> None:
         text = source.read_text(encoding="utf-8")
         for name in ("AuthenticationError(", "RateLimitError(", "ModelNotFoundError("):
             assert name not in text, (source.name, name)
+
+
+SECRET = "tok-0123456789abcdef0123456789abcdef"
+
+
+def test_model_names_holding_the_secret_are_left_out() -> None:
+    message = f"No model. Your models:\nqwen/qwen3-8b\n{SECRET}\nacme/{SECRET[:12]}\n{SECRET[5:]}"
+    error = status(404, {"error": {"message": message, "code": "model_not_found"}}, secret=SECRET)
+    assert isinstance(error, ModelNotFoundError)
+    assert error.available_models == ("qwen/qwen3-8b",)
+
+
+def test_error_code_is_redacted_and_cut() -> None:
+    error = status(400, {"error": {"message": "no", "code": SECRET + "x" * 500}}, secret=SECRET)
+    assert error.code is not None
+    assert error.code.startswith("***x") and len(error.code) <= 100
+
+
+def test_transport_messages_quoting_the_server_are_redacted() -> None:
+    # h11 quotes a bad status line whole; httpcore and httpx chain and repeat it.
+    quoted = f"illegal status line: bytearray(b'HTTP/1.1 2x0 {SECRET}')"
+    try:
+        try:
+            raise ValueError(quoted)
+        except ValueError as inner:
+            raise httpx.RemoteProtocolError(quoted) from inner
+    except httpx.RemoteProtocolError as exc:
+        error = error_for_transport(exc, method="GET", path="/v1/models", secret=SECRET)
+        cause: BaseException = exc
+    assert SECRET[:8] not in str(error)
+    assert "illegal status line" in str(error)
+    assert SECRET[:8] not in str(cause) and SECRET[:8] not in str(cause.__cause__)
+
+
+def test_scrub_empties_what_parse_errors_keep_of_the_body() -> None:
+    body = f'{{"a": "{SECRET}" oops'
+    try:
+        json.loads(body)
+    except json.JSONDecodeError as exc:
+        decode_error = exc
+    try:
+        (SECRET.encode() + b"\xff").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        unicode_error = exc
+    for exc in (decode_error, unicode_error):
+        scrub(exc, SECRET)
+        assert SECRET not in repr(vars(exc)) + repr(exc.args) + str(exc)
+    assert decode_error.doc == "" and unicode_error.object == b""
+    assert "line 1" in str(decode_error)  # where it broke is kept
+
+
+def test_too_slow_names_the_phase() -> None:
+    where = {"method": "POST", "path": "/v1/chat/completions", "seconds": 2.0}
+    assert "no status and headers 2 s" in str(too_slow(phase="head", **where))
+    assert "took longer than 2 s" in str(too_slow(phase="answer", **where))
+    assert "no chunk for 2 s" in str(too_slow(phase="chunk", **where))

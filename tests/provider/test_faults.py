@@ -8,7 +8,7 @@ stream hands out before it fails, and that no connection is left open: a connect
 provider found broken or gave up on is closed at once, every other one when the provider
 is closed. Retries never sleep here: ``sleep`` is injected and records the waits.
 
-The policy these rows pin down (docs/failure-modes.md has it for users):
+The policy these rows pin down (the README's "Testing failure modes" has it for users):
 
 - No usable answer head (refused, dropped, reset, garbage, no head within the timeout):
   retried; then ``NetworkError`` (``ProviderTimeoutError`` for a timeout).

@@ -1,12 +1,14 @@
-"""Endpoint checks (SSRF), model id checks, and redaction."""
+"""Endpoint checks (SSRF), model id checks, and redaction (whole, in pieces, before a cut)."""
 
 from __future__ import annotations
 
 import pytest
 
 from pytest_lmstudio.provider._security import (
+    clip,
     host_allowed,
     model_id_problem,
+    preview,
     redact,
     validate_endpoint,
 )
@@ -110,3 +112,35 @@ def test_redact() -> None:
     assert "s3cret" not in redact("Authorization: Bearer s3cret")
     assert "custom" not in redact("the custom value", "custom")
     assert redact("nothing to hide") == "nothing to hide"
+
+
+SECRET = "tok-0123456789abcdef0123456789abcdef"
+
+
+def test_redact_takes_out_any_piece_of_the_secret() -> None:
+    text = redact(f"a {SECRET} b {SECRET[:20]}-x c {SECRET[10:]} d {SECRET[3:11]}", SECRET)
+    assert text == "a *** b ***-x c *** d ***"
+    assert redact(f"short {SECRET[:7]} stays", SECRET) == f"short {SECRET[:7]} stays"
+
+
+def test_redact_takes_out_the_secret_as_repr_quotes_it() -> None:
+    secret = "it's-a-s\\ecret-value"
+    for quoted in (repr(secret), repr(secret.encode()), repr(bytearray(secret.encode()))):
+        assert "s\\\\ecret" not in redact(quoted, secret), quoted
+        assert "ecret-va" not in redact(quoted, secret), quoted
+
+
+def test_clip_redacts_before_it_cuts() -> None:
+    text = "x" * 70 + SECRET + " and more"
+    clipped = clip(text, 80, SECRET)
+    assert clipped == "x" * 70 + "*** and m…"  # 80 characters, the last an ellipsis
+    assert SECRET[:8] not in clipped
+    assert clip("short", 80, SECRET) == "short"
+
+
+def test_preview_decodes_redacts_and_cuts() -> None:
+    body = b"\xff" + b"y" * 60 + SECRET.encode() + b"z" * 500
+    shown = preview(body, 80, SECRET)
+    assert len(shown) <= 80
+    assert shown.startswith("\ufffd" + "y" * 60 + "***")
+    assert not any(SECRET[i : i + 8] in shown for i in range(len(SECRET) - 7))

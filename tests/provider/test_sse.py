@@ -224,3 +224,20 @@ def test_error_data_without_event_line_raises() -> None:
 def test_broken_chunks_are_api_errors(data: bytes, words: str) -> None:
     with pytest.raises(ApiError, match=words.replace("[", r"\[").replace("]", r"\]")):
         parse([data])
+
+
+def test_an_event_nested_past_the_recursion_limit_is_an_api_error() -> None:
+    with pytest.raises(ApiError, match="nested too deeply") as info:
+        parse([b"data: " + b"[" * 100_000 + b"\n\n"])
+    assert isinstance(info.value.__cause__, ValueError)
+    assert isinstance(info.value.__cause__.__cause__, RecursionError)
+
+
+def test_an_event_echoing_the_token_is_quoted_without_it() -> None:
+    secret = "tok-0123456789abcdef0123456789abcdef"
+    parser = ChatStreamParser(method="POST", path="/v1/chat/completions", secret=secret)
+    for event in ("message", "error"):
+        with pytest.raises(ApiError) as info:
+            parser.event(ServerSentEvent(f"x{'y' * 60}{secret} not json", event))
+        text = str(info.value) + repr(info.value.args) + repr(info.value.__cause__)
+        assert secret[:8] not in text and secret[-8:] not in text

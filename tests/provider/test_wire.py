@@ -18,9 +18,11 @@ from pytest_lmstudio import (
 from pytest_lmstudio.provider._wire import (
     ShapeError,
     chat_body,
+    checked,
     decode_json,
     dumps,
     embeddings_body,
+    error_from_body,
     fallback_capabilities,
     parse_completion,
     parse_embeddings,
@@ -288,3 +290,39 @@ def test_parse_embeddings_orders_by_index() -> None:
         parse_embeddings({"data": [{"embedding": ["x"], "index": 0}]}, 1)
     with pytest.raises(ShapeError, match="indexes"):
         parse_embeddings({"data": [{"embedding": [1.0], "index": 5}]}, 1)
+
+
+DEEP = b"[" * 100_000
+SECRET = "tok-0123456789abcdef0123456789abcdef"
+
+
+def test_json_nested_past_the_recursion_limit_is_an_api_error() -> None:
+    with pytest.raises(ApiError, match="nested too deeply") as info:
+        decode_json(DEEP, method="GET", path="/v1/models")
+    assert isinstance(info.value.__cause__, ValueError)
+    assert isinstance(info.value.__cause__.__cause__, RecursionError)
+    error = error_from_body(500, b'{"error": ' + DEEP, method="GET", path="/v1/models")
+    assert type(error) is ApiError and error.status_code == 500
+    assert isinstance(error.__cause__, ValueError)
+
+
+def test_a_parse_too_deep_to_walk_is_an_api_error() -> None:
+    def parse(value: object) -> object:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    with pytest.raises(ApiError, match="nested too deeply") as info:
+        checked(parse, [], method="GET", path="/v1/models")
+    assert isinstance(info.value.__cause__, RecursionError)
+
+
+def test_a_body_that_is_not_json_is_quoted_without_the_token() -> None:
+    body = f"echo {SECRET} " + "x" * 52 + SECRET  # the second one across the 80th character
+    with pytest.raises(ApiError) as info:
+        decode_json(body.encode(), method="GET", path="/v1/models", secret=SECRET)
+    text = str(info.value) + repr(info.value.args) + repr(vars(info.value.__cause__))
+    assert not any(SECRET[i : i + 8] in text for i in range(len(SECRET) - 7))
+    assert "echo ***" in str(info.value)
+    error = error_from_body(
+        502, b"y" * 190 + SECRET.encode(), method="GET", path="/", secret=SECRET
+    )
+    assert not any(SECRET[i : i + 8] in str(error) for i in range(len(SECRET) - 7))
