@@ -26,7 +26,7 @@ from ._cache import CacheSlot, Missing
 from ._config import LMStudioConfig
 from ._core import Call, ProviderCore, is_missing_route
 from ._deadline import Deadline, DeadlineScope, DeadlineTransport
-from ._errors import NetworkError, ProviderError
+from ._errors import NetworkError, ProviderError, ProviderTimeoutError
 from ._shield import ShieldCancellation
 from ._sse import ChatStreamParser, ServerSentEvent, SSEDecoder
 from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
@@ -477,22 +477,30 @@ class SyncChunkStream:
     def _drain(self) -> None:
         """After ``[DONE]``, read the answer to its end, so that its connection can serve again:
         within a deadline of its own, and within the stream's ``max_response_bytes``. A server
-        that sends on is cut off: the chunks are all there."""
+        that sends on past the deadline is cut off and the stream ends in
+        ``ProviderTimeoutError`` (every chunk is in ``received``): a server that never ends its
+        answer is broken, and the caller hears of it."""
         if self._response is None or self._raw is None or self._body is None:
             return
         raw, body = self._raw, self._body
         deadline = self._core.deadline()
+        cut_off: BaseException | None = None
         try:
             with DeadlineScope(deadline):
                 for part in raw:
                     body.feed(part)
                     if deadline.expired():
+                        cut_off = TimeoutError("the drain's deadline passed")
                         break
                 else:
                     body.flush()
         except (ProviderError, httpx.HTTPError, TimeoutError) as exc:
-            method, path = self._call.method, self._call.path
-            logger.debug(
-                "%s %s: the rest after [DONE] is dropped (%s)", method, path, type(exc).__name__
-            )
+            cut_off = exc
         self.close()
+        if cut_off is not None:
+            method, path = self._call.method, self._call.path
+            raise ProviderTimeoutError(
+                f"{method} {path}: the server sent on after [DONE] and did not end its answer "
+                f"within {self._core.config.timeout_seconds:g} s; every chunk arrived "
+                "(stream.received)"
+            ) from cut_off

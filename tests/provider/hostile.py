@@ -243,7 +243,7 @@ CASES = [
         "the answer, then a byte every T/2 (after [DONE] on a stream)",
         done_then_trickle,
         ProviderTimeoutError,
-        None,
+        ProviderTimeoutError,
         chunks=("Hel", "lo"),
     ),
     Case(
