@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: serve test lint typecheck bench clean
+.PHONY: serve test lint typecheck bench fuzz load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ $(BENCH_STAMP): $(STAMP)
 # Every benchmark in tests/benchmarks, then docs/benchmarks.md (about 5 minutes on 2 cores).
 bench: $(BENCH_STAMP)
 	$(BIN)/python tests/benchmarks/run_all.py
+
+# The fuzz and attack suite of tests/fuzz (see its README) against a fake subprocess: 100,000
+# requests or 7 minutes of fuzzing, whichever comes first; 9.5 minutes in all at most.
+fuzz: $(STAMP)
+	timeout 600 $(BIN)/python -m tests.fuzz.fuzz
+
+# 10,000 chat requests at concurrency 100, half streamed; p50/p99 latency (under a minute).
+load: $(STAMP)
+	timeout 300 $(BIN)/python -m tests.fuzz.load
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

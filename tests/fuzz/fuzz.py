@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .campaign import Plan, run
+from .harness import exit_on_sigterm
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", help="only these damage kinds, comma-separated")
     parser.add_argument("--skip", default="", help="not these damage kinds, comma-separated")
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     plan = Plan(
         requests=args.requests,
         seconds=args.seconds,

@@ -3,6 +3,7 @@ checks of the journal file."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["FakeProcess", "JournalReport", "ServerLog", "read_journal"]
+__all__ = ["FakeProcess", "JournalReport", "ServerLog", "exit_on_sigterm", "read_journal"]
 
 REPO = Path(__file__).resolve().parents[2]
 _READY = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
@@ -63,7 +64,9 @@ class FakeProcess:
         command = [sys.executable, "-m", "fake_server", "--host", "127.0.0.1", "--port", "0"]
         command += ["--journal", str(self.journal), *self._args]
         with self._stdout.open("wb") as out, self._stderr.open("wb") as err:
-            self._proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
+            self._proc = subprocess.Popen(
+                command, stdout=out, stderr=err, cwd=REPO, preexec_fn=_die_with_parent
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = _READY.search(self._stdout.read_text(errors="replace"))
@@ -141,6 +144,20 @@ class FakeProcess:
                 break
             time.sleep(0.1)
         return self.journal_lines()
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGKILL when the fuzz dies, so that no fake outlives its run."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def exit_on_sigterm() -> None:
+    """``timeout`` sends SIGTERM: unwind (finally blocks stop the fake) instead of dying."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 @dataclass
