@@ -36,7 +36,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python tests/benchmarks/run_all.py
 
 # The fuzz and attack suite of tests/fuzz (see its README) against a fake subprocess: 100,000
-# requests or 7 minutes of fuzzing, whichever comes first; 9.5 minutes in all at most.
+# requests or 470 s of fuzzing, whichever comes first; 570 s in all at most.
 fuzz: $(STAMP)
 	timeout 600 $(BIN)/python -m tests.fuzz.fuzz
 

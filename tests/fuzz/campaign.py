@@ -29,16 +29,17 @@ from .wire import WIRE_PROBES, WireProbe, slow_stream_scenario
 
 HOST = "127.0.0.1"
 REPLY_TIMEOUT = 30.0
+ADMIN_SECONDS = 30.0  # the admin phase stops at this, whatever its count
 
 
 @dataclass
 class Plan:
     requests: int = 100_000
-    seconds: float = 420.0  # the HTTP fuzz stops at this, whatever its count
+    seconds: float = 470.0  # the HTTP fuzz stops at this, whatever its count
     concurrency: int = 50
     seed: int = 1
     pool: dict[str, int] = field(default_factory=dict)  # schema -> examples; default below
-    pool_default: int = 400
+    pool_default: int = 300
     wire_rounds: int = 20  # every raw-socket probe this many times
     wire_long: bool = True  # include the probes that take seconds
     costly_every: int = 2000  # about one big upload per this many requests
@@ -220,8 +221,9 @@ async def _wire_phase(port: int, plan: Plan, stop: Stop, verdict: Verdict) -> No
             verdict.wire.fail(f"5xx on {probe.name}", repr(bodies))
         if result.failure:
             verdict.wire.fail(f"{probe.name}", result.failure)
-        if result.note and result.note not in verdict.notes:
-            verdict.notes.append(f"{probe.name}: {result.note}")
+        note = f"{probe.name}: {result.note}"
+        if result.note and note not in verdict.notes:
+            verdict.notes.append(note)
 
     async def lane(items: list[WireProbe]) -> None:
         for probe in items:
@@ -257,7 +259,7 @@ async def _admin_phase(port: int, probes: Iterator[Probe], verdict: Verdict) -> 
     conn = Connection(HOST, port)
     tally: Tally = verdict.admin
     covered: set[tuple[str, str]] = set()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + ADMIN_SECONDS
     try:
         for probe in probes:
             if time.monotonic() >= deadline:

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fake_server._server import DEFAULT_MAX_BODY_BYTES
+
 from .bodies import bundle, random_json
 from .client import build_request
 from .routes import ANY_METHODS, Router, Target
 
 JSON_TYPE = b"application/json"
-MAX_BODY_BYTES = 32 * 1024 * 1024  # the fake's default max_body_bytes
 
 
 @dataclass
@@ -254,7 +255,8 @@ def _huge_string(rng: random.Random, target: Target, ctx: Context) -> Payload:
 
 def _oversized(rng: random.Random, target: Target, ctx: Context) -> Payload:
     body = _with_mark(rng, target, ctx, "fuzz")
-    return Payload(encode(body, {MARK: b'"' + b"y" * (MAX_BODY_BYTES + 1024) + b'"'}), expect=413)
+    size = DEFAULT_MAX_BODY_BYTES + 1024
+    return Payload(encode(body, {MARK: b'"' + b"y" * size + b'"'}), expect=413)
 
 
 def _empty(rng: random.Random, target: Target, ctx: Context) -> Payload:

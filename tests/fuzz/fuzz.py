@@ -19,11 +19,11 @@ from .harness import exit_on_sigterm
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz.fuzz", description=__doc__)
     parser.add_argument("--requests", type=int, default=100_000, help="HTTP fuzz requests")
-    parser.add_argument("--seconds", type=float, default=420.0, help="HTTP fuzz time limit")
+    parser.add_argument("--seconds", type=float, default=470.0, help="HTTP fuzz time limit")
     parser.add_argument("--hard-limit", type=float, default=570.0, help="whole run, seconds")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--pool", type=int, default=400, help="examples drawn per schema")
+    parser.add_argument("--pool", type=int, default=300, help="examples drawn per schema")
     parser.add_argument("--wire-rounds", type=int, default=20, help="rounds of socket probes")
     parser.add_argument("--admin-requests", type=int, default=400)
     parser.add_argument("--rss-limit-mib", type=int, default=1024, help="verdict fails above")
