@@ -343,6 +343,11 @@ async def run(plan: Plan) -> Outcome:
             _wire_phase(fake.port, plan, stop, verdict),
         )
         verdict.phases["fuzz"] = time.monotonic() - started
+        if verdict.http.sent < plan.requests and not plan.subset and not stop.why:
+            verdict.notes.append(
+                f"the fuzz stopped at its time limit ({plan.seconds:.0f} s) after "
+                f"{verdict.http.sent:,} of {plan.requests:,} requests (the machine's load?)"
+            )
         clock = time.monotonic()
         await asyncio.to_thread(fake.wait_journal, verdict.journal_expected)
         await _read_state(fake.port, verdict)

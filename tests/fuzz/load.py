@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = fake.wait_journal(expected)
         check_status, check_body, total = asyncio.run(_state(fake.port))
         rss_after = fake.rss_kib()
+        cpu = fake.cpu_seconds()
     finally:
         fake.stop()
     journal = read_journal(fake.journal)
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         failures.append(f"fake stderr: {len(log.noise)} lines, {log.tracebacks} tracebacks")
     print(f"requests            {sent:,} (half streamed) at concurrency {args.concurrency}")
     print(f"time                {seconds:.1f} s ({sent / max(seconds, 1e-9):,.0f} req/s)")
+    print(f"fake CPU            {cpu:.1f} s ({sent / max(cpu, 1e-9):,.0f} requests per CPU second)")
     print(f"errors              {sum(errors.values())}")
     print(f"latency ms          p50 {_ms(both, 0.5)}  p90 {_ms(both, 0.9)}  p99 {_ms(both, 0.99)}")
     print(
