@@ -260,9 +260,16 @@ def embedding_inputs(raw: Any) -> tuple[str, ...]:
     """The texts to embed: a string, a list of strings, token ids, or lists of token ids."""
     if isinstance(raw, str):
         return (raw,)
-    if isinstance(raw, list) and raw and all(isinstance(x, int) for x in raw):
-        return (" ".join(map(str, raw)),)
-    return tuple(x if isinstance(x, str) else " ".join(map(str, x)) for x in raw)
+    if isinstance(raw, list) and raw and all(_number(x) for x in raw):
+        return (" ".join(map(str, raw)),)  # token ids (JSON has no integer type: 1e3 counts)
+    return tuple(
+        x if isinstance(x, str) else " ".join(map(str, x)) if isinstance(x, list) else str(x)
+        for x in raw
+    )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def include_usage(body: Mapping[str, Any], state: State) -> bool:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from .._journal import RecordedRequest
 from .._json import MSG_TOO_DEEP, BodyError, parse_body
@@ -276,6 +278,15 @@ async def _read_body(
                 state,
                 f"Request body not received within {timeout:g} s: the fake stops waiting for "
                 "a client that sends slowly (body_timeout).",
+            ),
+        ) from None
+    except (HttpProcessingError, RequestPayloadError) as exc:  # a Content-Encoding it lacks
+        raise ApiAnswer(
+            400,
+            errors.bad_body(
+                state,
+                f"Request body could not be read: {getattr(exc, 'message', exc)} "
+                f"(Content-Encoding: {request.headers.get('Content-Encoding', 'none')})",
             ),
         ) from None
     except web.HTTPRequestEntityTooLarge as exc:

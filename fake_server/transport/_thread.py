@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from typing import Any
 
@@ -17,6 +18,11 @@ from ..dialects import Control
 from ..engine import Engine
 from ._app import HELD, ShellSettings, build_app
 
+#: Where aiohttp reports what it answers itself with a 400 (malformed HTTP: the client's fault,
+#: not the fake's): quiet unless a user turns it up. Errors inside the fake are recorded for
+#: ``check()`` by the shell, not logged here.
+WIRE_LOG = logging.getLogger("fake_server.wire")
+WIRE_LOG.setLevel(logging.CRITICAL)
 #: LM Studio (Express) closes idle keep-alive connections after 5 seconds.
 KEEPALIVE_SECONDS = 5.0
 START_TIMEOUT_SECONDS = 30.0
@@ -89,6 +95,7 @@ class ServerThread:
         runner = web.AppRunner(
             app,
             access_log=None,
+            logger=WIRE_LOG,
             keepalive_timeout=KEEPALIVE_SECONDS,
             shutdown_timeout=0.0,
             handler_cancellation=True,

@@ -360,3 +360,9 @@ def test_too_many_embedding_inputs_get_a_400(fake: FakeLMStudio, client: httpx.C
     assert "at most 2048 items" in answer.json()["error"]
     ok = client.post("/v1/embeddings", json={**body, "input": ["x"] * 2048})
     assert ok.status_code == 200 and len(ok.json()["data"]) == 2048
+
+
+def test_token_ids_written_as_doubles_are_embedded(client: httpx.Client) -> None:
+    """JSON has no integer type: 1e+308 passes the schema's integer check, as in JavaScript."""
+    body = {"model": "text-embedding-nomic-embed-text-v1.5", "input": [1e308, 2147483648]}
+    assert client.post("/v1/embeddings", json=body).status_code == 200
