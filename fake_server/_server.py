@@ -456,7 +456,9 @@ class FakeLMStudio:
             else:
                 lines.append("the fake received no request")
         if errors:
-            lines.append(f"{len(errors)} error(s) inside the fake server:")
+            dropped = self._engine.errors_dropped
+            more = f" (and {dropped} more not kept)" if dropped else ""
+            lines.append(f"{len(errors)} error(s) inside the fake server{more}:")
             lines += ["  " + e.strip().replace("\n", "\n  ") for e in errors]
         raise FakeCheckError("\n".join(lines))
 

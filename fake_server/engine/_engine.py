@@ -43,6 +43,11 @@ __all__ = [
 ]
 
 
+#: Errors inside the fake kept for ``check()``, and the length each is cut to.
+MAX_ERRORS = 1000
+MAX_ERROR_CHARS = 8000
+
+
 class ContextOverflow(Exception):
     """The prompt needs more tokens than the model's loaded context holds."""
 
@@ -95,6 +100,7 @@ class Engine:
         self.journal = journal
         self.loader = Loader(self.lock)
         self._errors: list[str] = []
+        self.errors_dropped = 0
         self._on_request = on_request
 
     # -- state, errors, journal -----------------------------------------------------------
@@ -102,6 +108,7 @@ class Engine:
         with self.lock:
             self.state = self.initial.copy()
             self._errors.clear()
+            self.errors_dropped = 0
         self.journal.clear()
 
     @property
@@ -110,8 +117,15 @@ class Engine:
             return list(self._errors)
 
     def record_error(self, text: str) -> None:
+        """Keep an error inside the fake for ``check()``: the first ``MAX_ERRORS``, each cut
+        to ``MAX_ERROR_CHARS`` (a flood of one failure must not grow without bound)."""
+        if len(text) > MAX_ERROR_CHARS:
+            text = text[:MAX_ERROR_CHARS] + f"... ({len(text) - MAX_ERROR_CHARS} more characters)"
         with self.lock:
-            self._errors.append(text)
+            if len(self._errors) < MAX_ERRORS:
+                self._errors.append(text)
+            else:
+                self.errors_dropped += 1
 
     def request_done(self, entry: RecordedRequest) -> None:
         if self._on_request is not None:
