@@ -3,7 +3,7 @@ requested identifier resolves to one of them (LM Studio's JIT rules)."""
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -102,9 +102,12 @@ class Model:
         self.loaded_context_length = None
 
     def copy(self) -> Model:
-        return dataclasses.replace(
-            self, capabilities=None if self.capabilities is None else list(self.capabilities)
-        )
+        # copy.copy, not dataclasses.replace: reset() copies the whole catalog, and replace()
+        # runs __init__ and __post_init__ for every model (several times slower).
+        clone = copy.copy(self)
+        if clone.capabilities is not None:
+            clone.capabilities = list(clone.capabilities)
+        return clone
 
     @property
     def context_length(self) -> int:
