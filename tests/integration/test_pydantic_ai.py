@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import openai
 import pytest
 from pydantic import BaseModel
-from pydantic_ai import Agent, AgentRunResult, NativeOutput
+from pydantic_ai import Agent, AgentRunResult, NativeOutput, PromptedOutput
+from pydantic_ai.exceptions import ModelHTTPError
 from pydantic_ai.messages import TextPart, ThinkingPart
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
@@ -30,11 +32,12 @@ def agent_for(
     model: type[BaseModel],
     llm: str = LLM,
     http_client: openai.DefaultAsyncHttpxClient | None = None,
+    output: Any = NativeOutput,
 ) -> Agent[None, BaseModel]:
     """An agent on the fake. ``async with agent:`` closes the provider's HTTP client."""
     provider = OpenAIProvider(base_url=fake.base_url, api_key="lm-studio", http_client=http_client)
     chat_model = OpenAIChatModel(llm, provider=provider)
-    return Agent(chat_model, output_type=NativeOutput(model), retries=0)
+    return Agent(chat_model, output_type=output(model), retries=0)
 
 
 def prompt(model: type[BaseModel]) -> str:
@@ -72,6 +75,31 @@ async def test_a_streamed_run_ends_with_the_plain_runs_object(
     assert isinstance(final, model)
     assert final == plain.output
     assert partials and partials[-1] == final
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("model", [Checkout, MeetingNotes], ids=lambda m: m.__name__)
+async def test_the_default_tool_output_gets_a_forced_call_that_validates(
+    fake: FakeLMStudio, model: type[BaseModel]
+) -> None:
+    """Without ``NativeOutput`` pydantic-ai asks for its output tool with ``tool_choice:
+    "required"``: the fake's default call has arguments that fit the tool's parameters."""
+    async with agent_for(fake, model, output=lambda m: m) as agent:
+        result = await agent.run(prompt(model))
+    assert isinstance(result.output, model)
+    body = json.loads(fake.requests[0].body)
+    assert body["tool_choice"] == "required"
+    assert "response_format" not in body
+
+
+@pytest.mark.anyio
+async def test_prompted_output_gets_lm_studios_400_for_json_object(fake: FakeLMStudio) -> None:
+    """``PromptedOutput`` asks for ``response_format: {"type": "json_object"}``, which LM Studio
+    refuses: the agent sees the 400 with LM Studio's wording."""
+    async with agent_for(fake, Recipe, output=PromptedOutput) as agent:
+        with pytest.raises(ModelHTTPError, match="must be 'json_schema' or 'text'") as caught:
+            await agent.run(prompt(Recipe))
+    assert caught.value.status_code == 400
 
 
 @pytest.mark.anyio
