@@ -8,6 +8,7 @@ the streamed text joins to exactly the plain answer's text.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 from collections.abc import Iterator
@@ -128,6 +129,24 @@ async def test_async_parse_and_stream_give_the_same_validated_object(
     assert_same_request_but_stream(fake)
     assert "".join(deltas) == message.content
     assert final.choices[0].message.parsed == message.parsed
+
+
+@pytest.mark.anyio
+async def test_concurrent_requests_get_the_answers_they_get_one_by_one(
+    fake: FakeLMStudio,
+) -> None:
+    """The seed is the request's, not its place in the traffic."""
+    async with async_client(fake) as client:
+
+        async def content(model: type[BaseModel]) -> str | None:
+            completion = await client.chat.completions.parse(
+                model=LLM, messages=ask(model), response_format=model
+            )
+            return completion.choices[0].message.content
+
+        one_by_one = [await content(model) for model in MODELS]
+        together = await asyncio.gather(*(content(model) for model in MODELS))
+    assert list(together) == one_by_one
 
 
 def test_the_answer_depends_on_the_request(fake: FakeLMStudio, client: openai.OpenAI) -> None:
