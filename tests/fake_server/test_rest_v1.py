@@ -402,6 +402,20 @@ def test_chat_bodies_are_closed_and_refused_in_zods_words(client: httpx.Client) 
     assert embedding.status_code == 400
 
 
+def test_with_jit_off_a_model_must_be_loaded_first(
+    fake: FakeLMStudio, client: httpx.Client
+) -> None:
+    fake.set_jit(False)
+    cold = chat(client, model="openai/gpt-oss-20b")
+    assert cold.status_code == 400
+    assert error_of(cold)["message"] == (
+        'Model "openai/gpt-oss-20b" is not loaded. Load it first (POST /api/v1/models/load).'
+    )
+    client.post("/api/v1/models/load", json={"model": "openai/gpt-oss-20b"})
+    assert chat(client, model="openai/gpt-oss-20b").status_code == 200
+    fake.check()
+
+
 # -- one engine under every door ------------------------------------------------------------
 def test_scripted_rules_answer_this_door_too(fake: FakeLMStudio, client: httpx.Client) -> None:
     fake.chat.reply("hi", reasoning="Short answer.")
