@@ -7,7 +7,7 @@ import copy
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ModelType = Literal["llm", "vlm", "embeddings"]
 Purpose = Literal["chat", "completions", "embeddings"]
@@ -64,6 +64,12 @@ class Model:
     #: loaded by a request (JIT), so subject to auto-evict; models loaded up front are not
     jit_loaded: bool = field(default=False, repr=False)
     loading: bool = field(default=False, repr=False)
+    #: the file's size (None: reckoned from the parameter count and the quantization)
+    size_bytes: int | None = None
+    #: the loaded instances' numbers: 1 is ``id``, n is ``id:n`` (empty when loaded: [1])
+    instance_numbers: list[int] = field(default_factory=list, repr=False)
+    #: the settings the current load was asked for (``POST /api/v1/models/load``)
+    load_options: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.publisher:
@@ -100,6 +106,33 @@ class Model:
         self.loading = False
         self.jit_loaded = False
         self.loaded_context_length = None
+        self.instance_numbers = []
+        self.load_options = {}
+
+    @property
+    def instances(self) -> list[int]:
+        """The loaded instances' numbers (LM Studio names a second load ``id:2``)."""
+        if not self.loaded:
+            return []
+        return list(self.instance_numbers) or [1]
+
+    def instance_id(self, number: int) -> str:
+        return self.id if number == 1 else f"{self.id}:{number}"
+
+    def add_instance(self) -> int:
+        """One more loaded instance (the lowest free number); returns its number."""
+        numbers = self.instances
+        number = next(n for n in range(1, len(numbers) + 2) if n not in numbers)
+        self.instance_numbers = sorted([*numbers, number])
+        return number
+
+    def remove_instance(self, number: int) -> None:
+        """Unload one instance; the model is unloaded with its last one."""
+        numbers = [n for n in self.instances if n != number]
+        if numbers:
+            self.instance_numbers = numbers
+        else:
+            self.mark_unloaded()
 
     def copy(self) -> Model:
         # copy.copy, not dataclasses.replace: reset() copies the whole catalog, and replace()
@@ -107,6 +140,8 @@ class Model:
         clone = copy.copy(self)
         if clone.capabilities is not None:
             clone.capabilities = list(clone.capabilities)
+        clone.instance_numbers = list(self.instance_numbers)
+        clone.load_options = dict(self.load_options)
         return clone
 
     @property
@@ -183,6 +218,8 @@ class Catalog:
 
     def __init__(self, models: Iterable[Model] = ()) -> None:
         self._models: dict[str, Model] = {}
+        #: models on their way (downloads): added when the clock passes their time
+        self._arrivals: list[tuple[float, Model]] = []
         for model in models:
             self.add(model)
 
@@ -216,12 +253,32 @@ class Catalog:
         return [m for m in self._models.values() if m.loaded]
 
     def copy(self) -> Catalog:
-        return Catalog(m.copy() for m in self._models.values())
+        catalog = Catalog(m.copy() for m in self._models.values())
+        catalog._arrivals = [(at, m.copy()) for at, m in self._arrivals]
+        return catalog
+
+    def schedule(self, model: Model, at: float) -> None:
+        """Add ``model`` once the clock reaches ``at`` (a download that completes then)."""
+        self._arrivals.append((at, model))
+
+    def instance(self, instance_id: str) -> tuple[Model, int] | None:
+        """The loaded instance ``instance_id`` (``key`` or ``key:n``): its model and number."""
+        model = self._models.get(instance_id)
+        if model is not None:
+            return (model, 1) if 1 in model.instances else None
+        key, colon, number = instance_id.rpartition(":")
+        model = self._models.get(key) if colon and number.isdigit() else None
+        if model is None or int(number) not in model.instances:
+            return None
+        return model, int(number)
 
     def _lookup(self, requested: str) -> Model | None:
         model = self._models.get(requested)
         if model is not None:
             return model
+        found = self.instance(requested)
+        if found is not None:
+            return found[0]
         base, at, quant = requested.rpartition("@")
         if at:
             model = self._models.get(base)
@@ -263,7 +320,12 @@ class Catalog:
         return Resolution("unknown", valid=_ids(self._models.values()))
 
     def expire(self, now: float) -> list[Model]:
-        """Idle TTL: unload every loaded model idle for longer than its ``idle_ttl``."""
+        """Bring the catalog to ``now``: idle TTL unloads every loaded model idle for longer
+        than its ``idle_ttl``; downloads finished by then add their model."""
+        if self._arrivals:
+            for _, model in [a for a in self._arrivals if a[0] <= now]:
+                self._models.setdefault(model.id, model)
+            self._arrivals = [a for a in self._arrivals if a[0] > now]
         expired = [
             m
             for m in self._models.values()

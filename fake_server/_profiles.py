@@ -58,16 +58,32 @@ class Profile:
     #: a streamed request too long for the context gets 200 and ``event: error`` (0.4.21+)
     #: rather than a 400 before the stream
     overflow_as_stream_event: bool = True
+    #: the native REST API v1, ``/api/v1`` (0.4.0+)
+    rest_v1: bool = True
+    #: ``/api/v1`` request bodies are closed: an unknown key is a 400 naming it
+    rest_v1_closed_bodies: bool = True
+    #: a loaded instance's config lists ``parallel`` and no ``num_experts`` for a dense model
+    #: (0.4.0: no ``parallel``, ``num_experts: 0``)
+    rest_v1_instance_parallel: bool = True
+    #: ``/api/v1/chat``: a ``system_prompt`` sent again on a stored chain is a 500 (0.4.20)
+    rest_v1_system_prompt_again_500: bool = True
 
 
 _LATEST = Profile("lmstudio")
-_V0_4_0 = replace(_LATEST, name="lmstudio-0.4.0", version="0.4.0", overflow_as_stream_event=False)
+_V0_4_0 = replace(
+    _LATEST,
+    name="lmstudio-0.4.0",
+    version="0.4.0",
+    overflow_as_stream_event=False,
+    rest_v1_instance_parallel=False,
+)
 _V0_3_23 = replace(
     _V0_4_0,
     name="lmstudio-0.3.23",
     version="0.3.23",
     model_not_found_404=True,
     context_error="keep_first",
+    rest_v1=False,
 )
 _V0_3_18 = replace(
     _V0_3_23, name="lmstudio-0.3.18", version="0.3.18", reasoning_format="reasoning_content"

@@ -162,6 +162,11 @@ class Validator:
             for e in precise.iter_errors(document)
         ]
 
+    def raw_errors(self, document: Any) -> list[Any]:
+        """jsonschema's own errors (keyword, schema, sub-errors of a ``oneOf``), for a door
+        that words them in its server's terms."""
+        return list(self._precise_validator().iter_errors(document))
+
     def _precise_validator(self) -> Any:
         with self._lock:
             if self._precise is None:

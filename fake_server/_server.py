@@ -20,6 +20,7 @@ from ._catalog import (
     default_models,
     new_model,
 )
+from ._download_script import DownloadScript
 from ._errors import FakeCheckError, FakeServerError, ScriptError
 from ._journal import (
     DEFAULT_BODY_LIMIT,
@@ -125,6 +126,7 @@ class FakeLMStudio:
         self.completions = RouteScript(self, "completions")
         self.embeddings = RouteScript(self, "embeddings")
         self.models = RouteScript(self, "models")
+        self.downloads = DownloadScript(self._engine)
         if scenario is not None:
             # Explicit arguments win over the scenario's settings (as flags over a file).
             self.load_scenario(scenario)

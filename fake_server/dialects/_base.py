@@ -66,9 +66,10 @@ class RawOut:
 class SseOut:
     """An event stream: ``events`` are whole SSE events (``data: ...\\n\\n``), in order.
 
-    The first ``timed`` events follow ``plan``'s schedule (the rest go at once), and the
-    plan's faults count events. ``error_event(message)`` is the door's mid-stream error
-    event; ``done`` the closing event, if the door has one.
+    The events before index ``timed`` follow ``plan``'s schedule, except the first ``lead``
+    (a door's opening events, sent at once: the schedule's first event is ``events[lead]``);
+    the rest go at once. The plan's faults count events. ``error_event(message)`` is the
+    door's mid-stream error event; ``done`` the closing event, if the door has one.
     """
 
     events: list[str]
@@ -77,6 +78,7 @@ class SseOut:
     error_event: Callable[[str], str]
     done: str | None = None
     fault: Fault | None = None
+    lead: int = 0
 
 
 @dataclass(slots=True)

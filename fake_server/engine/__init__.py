@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from ._answer import Answer, ToolCall
 from ._chaos import CHAOS_CHOICES, CHAOS_FAULTS, Chaos, check_chaos_faults
+from ._conversations import Conversations, Exchange
+from ._downloads import (
+    DEFAULT_DOWNLOAD_SECONDS,
+    Downloadable,
+    DownloadJob,
+    Downloads,
+    bits_per_weight,
+    estimated_size,
+    params_string,
+)
 from ._engine import (
     ContextOverflow,
     Decision,
@@ -40,6 +50,7 @@ from ._turn import ToolSpec, Turn, TurnKind
 __all__ = [
     "CHAOS_CHOICES",
     "CHAOS_FAULTS",
+    "DEFAULT_DOWNLOAD_SECONDS",
     "DEFAULT_STREAM_ERROR",
     "FAULT_KINDS",
     "ROUTE_NAMES",
@@ -47,8 +58,13 @@ __all__ = [
     "Answer",
     "Chaos",
     "ContextOverflow",
+    "Conversations",
     "Decision",
+    "DownloadJob",
+    "Downloadable",
+    "Downloads",
     "Engine",
+    "Exchange",
     "Fail",
     "Fault",
     "Matcher",
@@ -65,9 +81,12 @@ __all__ = [
     "ToolSpec",
     "Turn",
     "TurnKind",
+    "bits_per_weight",
     "check_chaos_faults",
     "compose",
     "context_room",
+    "estimated_size",
     "limited_pieces",
+    "params_string",
     "vectors",
 ]

@@ -79,6 +79,8 @@ class Decision:
     fault: Fault | None
     #: the tokens the context has left for the answer (None: no limit known)
     room: int | None = None
+    #: this request waited for the model to load (JIT)
+    loaded: bool = False
 
 
 class Engine:
@@ -174,6 +176,7 @@ class Engine:
         reading ``fake.requests`` while the answer is delayed sees them.
         """
         model: Model | None = None
+        loaded = False
         if turn.kind != "models":
             resolution = self.resolve(turn, state)
             model = resolution.model
@@ -181,7 +184,8 @@ class Engine:
             entry.model = model.id
             turn = replace(turn, model_id=model.id)
             if resolution.needs_load:
-                await self.loader.ensure_loaded(model, state, turn.ttl)
+                await self.loader.ensure_loaded(model, state, turn.ttl, turn.context_length)
+                loaded = True
             with self.lock:
                 model.last_used = state.clock()
         room = None if model is None else context_room(turn, model)
@@ -202,7 +206,7 @@ class Engine:
                 )
         if delay:
             await asyncio.sleep(delay)
-        return Decision(turn, model, rule, action, fault, room)
+        return Decision(turn, model, rule, action, fault, room, loaded)
 
 
 def context_room(turn: Turn, model: Model) -> int | None:
@@ -256,7 +260,8 @@ def compose(decision: Decision, seed: int, created: int) -> Answer:
             text = dumps(generate(turn.output_schema, src.rng, WORDS))
         else:
             text = src.sentences()
-        if model is not None and model.reasoning and turn.kind == "chat":
+        thinks = model is not None and model.reasoning and turn.reasoning != "off"
+        if thinks and turn.kind == "chat":
             reasoning_pieces, cut = limited_pieces(src.sentences(), limit)
             reasoning = "".join(reasoning_pieces)
             limit = None if limit is None else limit - len(reasoning_pieces)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from .._catalog import Catalog
 from .._profiles import Profile
 from ._chaos import Chaos
+from ._conversations import Conversations
+from ._downloads import Downloads, default_downloadables
 from ._rules import Rule
 
 __all__ = ["State"]
@@ -37,13 +39,20 @@ class State:
     auto_evict: bool = True
     #: where reasoning goes (None: the profile's format)
     reasoning_format: str | None = None
+    #: the responses a stateful API stored (``previous_response_id``)
+    conversations: Conversations = field(default_factory=Conversations)
+    #: what can be downloaded, and the download jobs
+    downloads: Downloads = field(default_factory=lambda: Downloads(default_downloadables()))
 
     def copy(self) -> State:
         """A fresh copy: its own catalog, the rules with their counts at zero, chaos with its
-        random source back at its seed."""
+        random source back at its seed, no stored responses, the same downloads on offer and
+        no jobs."""
         return replace(
             self,
             catalog=self.catalog.copy(),
             rules=[replace(r, calls=0) for r in self.rules],
             chaos=None if self.chaos is None else replace(self.chaos),
+            conversations=Conversations(self.conversations.limit, self.conversations.max_bytes),
+            downloads=self.downloads.copy(),
         )

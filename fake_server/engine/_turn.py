@@ -30,7 +30,9 @@ class Turn:
     ``body`` is the request as its door received it: the default content is seeded from it,
     so the same request gets the same answer. ``forced_tool`` is the tool a default answer
     must call (``tool_choice`` required or named), ``output_schema`` the schema a structured
-    answer must fit.
+    answer must fit. ``reasoning`` is the setting the request asks for (``"off"``: a reasoning
+    model's default answer has none); ``context_length`` the context a JIT load by this turn
+    gives the model.
     """
 
     kind: TurnKind
@@ -48,6 +50,8 @@ class Turn:
     inputs: tuple[str, ...] = ()
     dimensions: int | None = None
     ttl: Any = None
+    reasoning: str | None = None
+    context_length: int | None = None
 
     @property
     def text(self) -> str:

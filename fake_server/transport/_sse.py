@@ -1,7 +1,8 @@
 """The event-stream writer: a door's events on a schedule, with the scripted stream faults.
 
-The first ``timed`` events are due at ``ttft + i * interval`` (plus seeded jitter) measured
-from the start, so a long stream does not drift; the closing events follow at once.
+The events from ``lead`` to ``timed`` are due at ``ttft + i * interval`` (plus seeded jitter)
+measured from the start, so a long stream does not drift; the opening and closing events go
+at once.
 ``drop_after``, ``stall_after`` and ``error_after`` count events sent.
 """
 
@@ -112,8 +113,8 @@ async def send_sse(
             raise handled
         if index == len(out.events):
             break
-        if index < out.timed and (plan.ttft or plan.interval or plan.jitter):
-            due = start + plan.ttft + index * plan.interval
+        if out.lead <= index < out.timed and (plan.ttft or plan.interval or plan.jitter):
+            due = start + plan.ttft + (index - out.lead) * plan.interval
             if plan.jitter:
                 due += rng.uniform(0.0, plan.jitter)
             wait = due - loop.time()

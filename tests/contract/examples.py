@@ -1435,3 +1435,10 @@ INVALID: dict[str, list[InvalidExample]] = {
         ),
     ],
 }
+
+# The REST API v1's examples live in their own module.
+from tests.contract.examples_rest_v1 import INVALID as _INVALID_REST_V1  # noqa: E402
+from tests.contract.examples_rest_v1 import VALID as _VALID_REST_V1  # noqa: E402
+
+VALID.update(_VALID_REST_V1)
+INVALID.update(_INVALID_REST_V1)

@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "fake_server._scenario",
             "fake_server._settings",
             "fake_server._script_checks",
+            "fake_server._download_script",
         ),
     ),
     ("package", ("fake_server",)),

@@ -45,7 +45,7 @@ def test_when_api_narrows_a_rule_to_one_door(
 
 def test_when_api_names_the_doors_it_knows(fake: FakeLMStudio) -> None:
     with pytest.raises(
-        ScriptError, match=r"when\(api=...\) takes one of openai, rest-v0; got 'v2'"
+        ScriptError, match=r"when\(api=...\) takes one of openai, rest-v0, rest-v1; got 'v2'"
     ):
         fake.chat.when(api="v2")
 
@@ -83,7 +83,7 @@ def test_a_request_keeps_the_state_it_started_with(
 def test_a_scripted_answer_is_checked_for_every_door_it_can_answer(fake: FakeLMStudio) -> None:
     """A usage that breaks the answer is refused when scripted, for a rule narrowed to
     either door, naming the field."""
-    for api in ("openai", "rest-v0"):
+    for api in ("openai", "rest-v0", "rest-v1"):
         with pytest.raises(ScriptError, match="breaks the API format"):
             fake.chat.when(api=api).respond({"choices": "not a list"})
     assert fake.rules == []
