@@ -58,6 +58,11 @@ class Profile:
     #: a streamed request too long for the context gets 200 and ``event: error`` (0.4.21+)
     #: rather than a 400 before the stream
     overflow_as_stream_event: bool = True
+    #: ``POST /v1/responses`` is served (0.3.29+)
+    responses: bool = True
+    #: ``/v1/responses`` honours a ``text.format`` json_schema (OpenAI does; LM Studio accepts
+    #: it and answers free text: bug-tracker #1396, #2403)
+    responses_json_schema: bool = False
 
 
 _LATEST = Profile("lmstudio")
@@ -68,6 +73,7 @@ _V0_3_23 = replace(
     version="0.3.23",
     model_not_found_404=True,
     context_error="keep_first",
+    responses=False,
 )
 _V0_3_18 = replace(
     _V0_3_23, name="lmstudio-0.3.18", version="0.3.18", reasoning_format="reasoning_content"
@@ -90,7 +96,7 @@ PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
         _LATEST,
-        replace(_LATEST, name="openai", strict_openai=True),
+        replace(_LATEST, name="openai", strict_openai=True, responses_json_schema=True),
         replace(_LATEST, name="lmstudio-0.4.21"),
         _V0_4_0,
         _V0_3_23,

@@ -68,7 +68,8 @@ class SseOut:
 
     The first ``timed`` events follow ``plan``'s schedule (the rest go at once), and the
     plan's faults count events. ``error_event(message)`` is the door's mid-stream error
-    event; ``done`` the closing event, if the door has one.
+    event; ``done`` the closing event, if the door has one. ``on_done`` is called once the
+    whole stream is sent, its closing event included (a stateful door stores the answer then).
     """
 
     events: list[str]
@@ -77,6 +78,7 @@ class SseOut:
     error_event: Callable[[str], str]
     done: str | None = None
     fault: Fault | None = None
+    on_done: Callable[[], None] | None = None
 
 
 @dataclass(slots=True)

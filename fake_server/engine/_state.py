@@ -13,6 +13,7 @@ from .._catalog import Catalog
 from .._profiles import Profile
 from ._chaos import Chaos
 from ._rules import Rule
+from ._store import ResponseStore
 
 __all__ = ["State"]
 
@@ -37,13 +38,16 @@ class State:
     auto_evict: bool = True
     #: where reasoning goes (None: the profile's format)
     reasoning_format: str | None = None
+    #: responses kept for ``previous_response_id`` (``reset()`` forgets them)
+    responses: ResponseStore = field(default_factory=ResponseStore)
 
     def copy(self) -> State:
         """A fresh copy: its own catalog, the rules with their counts at zero, chaos with its
-        random source back at its seed."""
+        random source back at its seed, its own response store."""
         return replace(
             self,
             catalog=self.catalog.copy(),
             rules=[replace(r, calls=0) for r in self.rules],
             chaos=None if self.chaos is None else replace(self.chaos),
+            responses=self.responses.copy(),
         )
