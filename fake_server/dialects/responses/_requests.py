@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..._content import count_tokens
+from ..._schema_json import UnsupportedSchema
+from ..._schema_json import check as check_schema
 from ..._schemas import SchemaViolation, validator
 from ...engine import State, ToolSpec, Turn
 from .._base import ApiAnswer
@@ -238,7 +240,14 @@ def output_schema(body: Mapping[str, Any], state: State) -> Mapping[str, Any] | 
     if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
         return None
     schema = fmt.get("schema")
-    return schema if isinstance(schema, dict) else {}
+    if not isinstance(schema, dict):
+        return {}
+    try:
+        check_schema(schema)
+    except UnsupportedSchema as exc:
+        message = exc.describe("text.format.schema")
+        raise invalid(message, "text.format.schema", "unsupported_schema") from None
+    return schema
 
 
 def turn_of(body: Mapping[str, Any], history: Sequence[Mapping[str, Any]], state: State) -> Turn:
