@@ -1435,3 +1435,9 @@ INVALID: dict[str, list[InvalidExample]] = {
         ),
     ],
 }
+
+# The Responses door's examples live in their own module (it reads the helpers above).
+from tests.contract.examples_responses import RESPONSES_INVALID, RESPONSES_VALID  # noqa: E402
+
+VALID.update(RESPONSES_VALID)
+INVALID.update(RESPONSES_INVALID)

@@ -2,7 +2,8 @@
 
 Key orders follow LM Studio's observed payloads (0.4.0: ``id`` ... ``error``; the keys after
 ``error`` in the Open Responses order). The strict ``openai`` profile leaves out what the
-official schema refuses (``user: null``).
+official schema refuses (``user`` and ``usage`` as null) and adds what it requires
+(``cache_write_tokens``).
 """
 
 from __future__ import annotations
@@ -190,8 +191,14 @@ def response_document(
         "safety_identifier": _echo(body, "safety_identifier", str, None),
         "prompt_cache_key": _echo(body, "prompt_cache_key", str, None),
     }
-    if state.profile.strict_openai and document["user"] is None:
-        del document["user"]  # OpenAI's schema has no null user
+    if state.profile.strict_openai:
+        if document["user"] is None:
+            del document["user"]  # OpenAI's schema has no null user
+        if usage is None:
+            del document["usage"]  # nor a null usage (a response still in progress)
+        else:
+            details = {**usage["input_tokens_details"], "cache_write_tokens": 0}
+            document["usage"]["input_tokens_details"] = details
     if document["top_logprobs"] < 0:
         document["top_logprobs"] = 0
     return document
