@@ -316,7 +316,11 @@ def _error(message: str, param: str | None, code: str | None) -> dict[str, Any]:
         ),
         (
             {"model": MODEL, "input": "x", "max_output_tokens": "many"},
-            _error("Expected integer, received string", "max_output_tokens", "invalid_type"),
+            _error("Expected number, received string", "max_output_tokens", "invalid_type"),
+        ),
+        (
+            {"model": MODEL, "input": "x", "max_output_tokens": 1.5},
+            _error("Expected integer, received float", "max_output_tokens", "invalid_type"),
         ),
         (
             {
@@ -344,6 +348,7 @@ def _error(message: str, param: str | None, code: str | None) -> dict[str, Any]:
         "bad-role",
         "bad-item-type",
         "bad-limit",
+        "float-limit",
         "bad-part-text",
         "unknown-model",
     ],
@@ -505,3 +510,12 @@ def test_versions_before_0_3_29_have_no_door(fake: FakeLMStudio, client: httpx.C
     assert client.get("/v1/responses/resp_1").json() == {
         "error": "Unexpected endpoint or method. (GET /v1/responses/resp_1)"
     }
+
+
+def test_a_scenario_rule_narrowed_to_this_door(fake: FakeLMStudio, sdk: openai.OpenAI) -> None:
+    fake.load_scenario(
+        {"rules": [{"route": "chat", "when": {"api": "responses"}, "reply": {"content": "Yes"}}]}
+    )
+    assert sdk.responses.create(model=MODEL, input="Hi").output_text == "Yes"
+    chat = sdk.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}])
+    assert chat.choices[0].message.content != "Yes"

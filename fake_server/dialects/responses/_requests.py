@@ -159,9 +159,9 @@ def _zod_words(error: SchemaViolation) -> tuple[str, str | None, str]:
         wanted = [
             t for t in (expected if isinstance(expected, list) else [expected]) if t != "null"
         ]
-        name = "number" if wanted == ["integer"] and isinstance(instance, float) else wanted[0]
         if wanted[0] == "integer" and isinstance(instance, float):
             return "Expected integer, received float", param, "invalid_type"
+        name = "number" if wanted[0] == "integer" else wanted[0]  # zod: z.number().int()
         return f"Expected {name}, received {_zod_type(instance)}", param, "invalid_type"
     if keyword in ("enum", "const"):
         values = expected if keyword == "enum" else [expected]
