@@ -471,6 +471,18 @@ def test_error_after_ends_with_response_failed(fake: FakeLMStudio, sdk: openai.O
         sdk.responses.create(model=MODEL, input="?", previous_response_id=failed.response.id)
 
 
+def test_stream_timing_and_split_writes_count_events(
+    fake: FakeLMStudio, client: httpx.Client
+) -> None:
+    fake.chat.stream(["Hel", "lo"], ttft=0.1, interval=0.02, split_seed=3)
+    started = time.monotonic()
+    pairs = events_of(client, {"model": MODEL, "input": "Hi"})
+    elapsed = time.monotonic() - started
+    assert len(pairs) == 10  # every event but the terminal one follows the schedule
+    assert elapsed >= 0.1 + 8 * 0.02
+    assert "".join(e.get("delta", "") for _, e in pairs) == "Hello"
+
+
 def test_done_false_ends_without_the_terminal_event(fake: FakeLMStudio, sdk: openai.OpenAI) -> None:
     fake.chat.stream(["Hi"], done=False)
     with sdk.responses.stream(model=MODEL, input="Hi") as stream:
