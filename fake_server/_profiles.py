@@ -67,6 +67,11 @@ class Profile:
     rest_v1_instance_parallel: bool = True
     #: ``/api/v1/chat``: a ``system_prompt`` sent again on a stored chain is a 500 (0.4.20)
     rest_v1_system_prompt_again_500: bool = True
+    #: ``POST /v1/responses`` is served (0.3.29+)
+    responses: bool = True
+    #: ``/v1/responses`` honours a ``text.format`` json_schema (OpenAI does; LM Studio accepts
+    #: it and answers free text: bug-tracker #1396, #2403)
+    responses_json_schema: bool = False
 
 
 _LATEST = Profile("lmstudio")
@@ -84,6 +89,7 @@ _V0_3_23 = replace(
     model_not_found_404=True,
     context_error="keep_first",
     rest_v1=False,
+    responses=False,
 )
 _V0_3_18 = replace(
     _V0_3_23, name="lmstudio-0.3.18", version="0.3.18", reasoning_format="reasoning_content"
@@ -106,7 +112,7 @@ PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
         _LATEST,
-        replace(_LATEST, name="openai", strict_openai=True),
+        replace(_LATEST, name="openai", strict_openai=True, responses_json_schema=True),
         replace(_LATEST, name="lmstudio-0.4.21"),
         _V0_4_0,
         _V0_3_23,

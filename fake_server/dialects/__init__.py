@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .._catalog import Model, Purpose
 from ..engine import Rule, State
-from . import admin, openai, rest_v0, rest_v1, system
+from . import admin, openai, responses, rest_v0, rest_v1, system
 from ._base import (
     ApiAnswer,
     Call,
@@ -25,7 +25,7 @@ from ._base import (
 from .admin import ADMIN_PREFIX, Control
 
 #: The doors a rule can be narrowed to with ``when(api=...)``.
-APIS: tuple[str, ...] = (openai.API, rest_v0.API, rest_v1.API)
+APIS: tuple[str, ...] = (openai.API, rest_v0.API, rest_v1.API, responses.API)
 
 __all__ = [
     "ADMIN_PREFIX",
@@ -52,6 +52,7 @@ def route_table(control: Control) -> list[Route]:
         *openai.routes(),
         *rest_v0.routes(),
         *rest_v1.routes(),
+        *responses.routes(),
         *system.routes(),
         *admin.routes(control),
         system.catch_all(),
@@ -74,5 +75,9 @@ def rule_problems(rule: Rule, state: State) -> list[str]:
             if problems:
                 return problems
     if rule.matcher.api in (None, rest_v1.API):
-        return rest_v1.preview(rule, state, model)
+        problems = rest_v1.preview(rule, state, model)
+        if problems:
+            return problems
+    if rule.route == "chat" and rule.matcher.api in (None, responses.API):
+        return responses.preview(rule, state, model)
     return []

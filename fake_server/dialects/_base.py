@@ -70,6 +70,8 @@ class SseOut:
     (a door's opening events, sent at once: the schedule's first event is ``events[lead]``);
     the rest go at once. The plan's faults count events. ``error_event(message)`` is the
     door's mid-stream error event; ``done`` the closing event, if the door has one.
+    ``on_done`` is called once the whole stream is sent, its closing event included (a
+    stateful door stores the answer then).
     """
 
     events: list[str]
@@ -79,6 +81,7 @@ class SseOut:
     done: str | None = None
     fault: Fault | None = None
     lead: int = 0
+    on_done: Callable[[], None] | None = None
 
 
 @dataclass(slots=True)

@@ -45,6 +45,7 @@ from ._rules import (
     Stream,
 )
 from ._state import State
+from ._store import ResponseStore, StoredResponse
 from ._turn import ToolSpec, Turn, TurnKind
 
 __all__ = [
@@ -73,9 +74,11 @@ __all__ = [
     "Raw",
     "Reply",
     "Respond",
+    "ResponseStore",
     "RouteName",
     "Rule",
     "State",
+    "StoredResponse",
     "Stream",
     "ToolCall",
     "ToolSpec",

@@ -15,6 +15,7 @@ from ._chaos import Chaos
 from ._conversations import Conversations
 from ._downloads import Downloads, default_downloadables
 from ._rules import Rule
+from ._store import ResponseStore
 
 __all__ = ["State"]
 
@@ -43,6 +44,8 @@ class State:
     conversations: Conversations = field(default_factory=Conversations)
     #: what can be downloaded, and the download jobs
     downloads: Downloads = field(default_factory=lambda: Downloads(default_downloadables()))
+    #: responses kept for ``previous_response_id`` (``reset()`` forgets them)
+    responses: ResponseStore = field(default_factory=ResponseStore)
 
     def copy(self) -> State:
         """A fresh copy: its own catalog, the rules with their counts at zero, chaos with its
@@ -55,4 +58,5 @@ class State:
             chaos=None if self.chaos is None else replace(self.chaos),
             conversations=Conversations(self.conversations.limit, self.conversations.max_bytes),
             downloads=self.downloads.copy(),
+            responses=self.responses.copy(),
         )

@@ -121,8 +121,11 @@ async def send_sse(
             if wait > 0:
                 await asyncio.sleep(wait)
         await wire.send(out.events[index].encode())
+    closing = plan.done and out.done is not None
     if plan.done and out.done is not None:
         await wire.send(out.done.encode())
+    if out.on_done is not None and (closing or out.done is None):
+        out.on_done()
     await response.write_eof()
     if wire.note:
         raise Handled(200, wire.note)

@@ -1442,3 +1442,8 @@ from tests.contract.examples_rest_v1 import VALID as _VALID_REST_V1  # noqa: E40
 
 VALID.update(_VALID_REST_V1)
 INVALID.update(_INVALID_REST_V1)
+# The Responses door's examples live in their own module (it reads the helpers above).
+from tests.contract.examples_responses import RESPONSES_INVALID, RESPONSES_VALID  # noqa: E402
+
+VALID.update(RESPONSES_VALID)
+INVALID.update(RESPONSES_INVALID)
