@@ -142,6 +142,9 @@ class Route:
     local_only: bool = False
     #: the door (``when(api=...)`` and the journal name it); empty for routes of no door
     api: str = ""
+    #: the JSON Schema of the request body (a name under ``schemas/``), for what reads the
+    #: route table: the fuzz suite draws bodies from it
+    schema: str | None = None
 
 
 def fault_out(decision: Decision) -> FaultOut | None:

@@ -46,7 +46,7 @@ from ._base import (
     fault_out,
 )
 from ._checks import checked
-from .openai_requests import check_request, include_usage, turn_of
+from .openai_requests import REQUEST_SCHEMAS, check_request, include_usage, turn_of
 from .openai_shapes import (
     SHAPES,
     ChatMessage,
@@ -382,7 +382,13 @@ def routes(prefix: str = "/v1", api: str = API, native: bool = False) -> list[Ro
         Route("POST", f"{prefix}/embeddings", inference("embeddings", api, native), ERRORS),
         Route("GET", f"{prefix}/models", model_list(api, native), ERRORS, body="none"),
     ]
-    out = [replace(route, api=api) for route in out]
+    kinds = {"chat/completions": "chat", "completions": "completions", "embeddings": "embeddings"}
+    out = [
+        replace(
+            route, api=api, schema=REQUEST_SCHEMAS.get(kinds.get(route.path[len(prefix) + 1 :], ""))
+        )
+        for route in out
+    ]
     return out
 
 

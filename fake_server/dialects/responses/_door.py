@@ -262,7 +262,7 @@ def _overflow(overflow: ContextOverflow, call: Call, turn: Turn) -> Out:
 
 
 def routes() -> list[Route]:
-    return [Route("POST", PATH, handle, ERRORS, api=API)]
+    return [Route("POST", PATH, handle, ERRORS, api=API, schema="responses/request.schema.json")]
 
 
 # -- scripting-time checks ----------------------------------------------------------------

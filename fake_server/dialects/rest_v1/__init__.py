@@ -10,6 +10,7 @@ LM Studio's catch-all answers.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from ..._catalog import Model
@@ -49,23 +50,17 @@ def _served(handler: Handler) -> Handler:
 
 
 def routes() -> list[Route]:
+    def posted(path: str, schema: str, handler: BodyHandler) -> Route:
+        return Route(
+            "POST", f"{PREFIX}/{path}", _with_body(schema, handler), ERRORS,
+            schema=f"lmstudio-v1/{schema}",
+        )  # fmt: skip
+
     door = [
         Route("GET", f"{PREFIX}/models", model_list, ERRORS, body="none"),
-        Route(
-            "POST", f"{PREFIX}/models/load", _with_body("load-request.schema.json", load), ERRORS
-        ),
-        Route(
-            "POST",
-            f"{PREFIX}/models/unload",
-            _with_body("unload-request.schema.json", unload),
-            ERRORS,
-        ),
-        Route(
-            "POST",
-            f"{PREFIX}/models/download",
-            _with_body("download-request.schema.json", download),
-            ERRORS,
-        ),
+        posted("models/load", "load-request.schema.json", load),
+        posted("models/unload", "unload-request.schema.json", unload),
+        posted("models/download", "download-request.schema.json", download),
         Route(
             "GET",
             f"{PREFIX}/models/download/status/{{job_id}}",
@@ -73,11 +68,9 @@ def routes() -> list[Route]:
             ERRORS,
             body="none",
         ),
-        Route("POST", f"{PREFIX}/chat", _with_body("chat-request.schema.json", chat), ERRORS),
+        posted("chat", "chat-request.schema.json", chat),
     ]
-    return [
-        Route(r.method, r.path, _served(r.handler), r.errors, body=r.body, api=API) for r in door
-    ]
+    return [replace(r, handler=_served(r.handler), api=API) for r in door]
 
 
 def preview(rule: Rule, state: State, model: Model) -> list[str]:
