@@ -34,7 +34,20 @@ SECTIONS: tuple[Callable[[Page], list[str]], ...] = (
     _report_server.timing,
     _report_plugin.scale,
     _report_server.memory,
+    lambda page: printed(page, "request-cpu", "The fake's CPU time per request"),
+    lambda page: printed(page, "structured", "Structured output against the plain answer"),
+    lambda page: printed(page, "doors-responses", "/v1/responses against /v1/chat/completions"),
+    lambda page: printed(page, "doors-messages", "/v1/messages against /v1/chat/completions"),
 )
+
+
+def printed(page: Page, name: str, title: str) -> list[str]:
+    """A benchmark's section as the script printed its table (when the run included it)."""
+    outcome = page.outcomes.get(name)
+    if outcome is None:
+        return []
+    lines = [f"## {title}", "", f"`{outcome.command}`: {outcome.status}", "", "```"]
+    return [*lines, *(outcome.stdout_tail or ["(no output)"]), "```", ""]
 
 
 def save_run(folder: Path, outcomes: dict[str, Outcome], machine: dict[str, Any]) -> None:

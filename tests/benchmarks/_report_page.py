@@ -26,6 +26,8 @@ class Outcome:
     data: dict[str, Any] | None = None
     reason: str = ""
     stderr_tail: list[str] = field(default_factory=list)
+    #: The table the script printed (its last lines of output), for sections that quote it.
+    stdout_tail: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """All but the figures (they stay in the benchmark's own JSON), and whether there are

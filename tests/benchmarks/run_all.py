@@ -115,6 +115,28 @@ BENCHES = (
     Bench(
         "memory", "bench_memory.py", ("--streams", "1000", "--requests", "100000"), 180, "memory"
     ),
+    # Quoted as they print themselves (their sections are their own tables).
+    Bench(
+        "request-cpu",
+        "bench_request_cpu.py",
+        ("--requests", "2000", "--rounds", "3"),
+        240,
+        "CPU per request",
+    ),
+    Bench(
+        "structured",
+        "bench_structured.py",
+        ("--seconds", "2", "--rounds", "3"),
+        180,
+        "structured output",
+    ),
+    Bench(
+        "doors-responses",
+        "bench_doors_responses.py",
+        ("--seconds", "2", "--rounds", "3"),
+        180,
+        "the Responses door",
+    ),
 )
 
 
@@ -170,8 +192,15 @@ def run_bench(bench: Bench, workdir: Path, timeout: float) -> Outcome:
                 process.wait()
         reader.join(5)
     seconds = time.perf_counter() - started
+    printed = stdout_path.read_text(errors="replace").splitlines()[-40:]
     outcome = Outcome(
-        bench.name, bench.command, "ok", seconds, process.returncode, stderr_tail=list(tail)
+        bench.name,
+        bench.command,
+        "ok",
+        seconds,
+        process.returncode,
+        stderr_tail=list(tail),
+        stdout_tail=printed,
     )
     if timed_out:
         outcome.status = "failed"

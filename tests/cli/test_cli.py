@@ -556,3 +556,17 @@ def test_allow_remote_without_a_token_warns(run: Any) -> None:
     code, _, err = server.stop()
     assert code == 0
     assert "warning: --allow-remote without an API token" in err
+
+
+def test_lm_studios_settings_from_flags(run: Any) -> None:
+    server = run(
+        "--port", "0", "--no-jit", "--single-loaded-fallback", "--no-auto-evict",
+        "--reasoning-format", "think", "--profile", "lmstudio-0.3.9",
+    )  # fmt: skip
+    url = server.wait_ready()
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}
+    answer = httpx.post(url + "/v1/chat/completions", json=body, timeout=10)
+    assert answer.status_code == 200 and answer.json()["model"] == "qwen/qwen3-8b"  # #619
+    assert get_json(url, "/lms-status")["version"] == "0.3.9"
+    code, _, err = server.stop()
+    assert code == 0, err
