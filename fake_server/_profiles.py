@@ -58,10 +58,21 @@ class Profile:
     #: a streamed request too long for the context gets 200 and ``event: error`` (0.4.21+)
     #: rather than a 400 before the stream
     overflow_as_stream_event: bool = True
+    #: ``POST /v1/messages``, the Anthropic-compatible door, is served (0.4.1+)
+    messages_api: bool = True
+    #: ``/v1/messages`` takes ``system``-role entries inside ``messages`` (0.4.15+)
+    messages_system_role: bool = True
 
 
 _LATEST = Profile("lmstudio")
-_V0_4_0 = replace(_LATEST, name="lmstudio-0.4.0", version="0.4.0", overflow_as_stream_event=False)
+_V0_4_1 = replace(
+    _LATEST,
+    name="lmstudio-0.4.1",
+    version="0.4.1",
+    overflow_as_stream_event=False,
+    messages_system_role=False,
+)
+_V0_4_0 = replace(_V0_4_1, name="lmstudio-0.4.0", version="0.4.0", messages_api=False)
 _V0_3_23 = replace(
     _V0_4_0,
     name="lmstudio-0.3.23",
@@ -92,6 +103,7 @@ PROFILES: dict[str, Profile] = {
         _LATEST,
         replace(_LATEST, name="openai", strict_openai=True),
         replace(_LATEST, name="lmstudio-0.4.21"),
+        _V0_4_1,
         _V0_4_0,
         _V0_3_23,
         _V0_3_18,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .._catalog import Model, Purpose
 from ..engine import Rule, State
-from . import admin, openai, rest_v0, system
+from . import admin, messages, openai, rest_v0, system
 from ._base import (
     ApiAnswer,
     Call,
@@ -25,7 +25,7 @@ from ._base import (
 from .admin import ADMIN_PREFIX, Control
 
 #: The doors a rule can be narrowed to with ``when(api=...)``.
-APIS: tuple[str, ...] = (openai.API, rest_v0.API)
+APIS: tuple[str, ...] = (openai.API, rest_v0.API, messages.API)
 
 __all__ = [
     "ADMIN_PREFIX",
@@ -51,6 +51,7 @@ def route_table(control: Control) -> list[Route]:
     return [
         *openai.routes(),
         *rest_v0.routes(),
+        *messages.routes(),
         *system.routes(),
         *admin.routes(control),
         system.catch_all(),
@@ -72,4 +73,6 @@ def rule_problems(rule: Rule, state: State) -> list[str]:
             problems = openai.preview(rule, state, model, native)
             if problems:
                 return problems
+    if rule.matcher.api in (None, messages.API):
+        return messages.preview(rule, state, model)
     return []

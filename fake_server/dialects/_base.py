@@ -7,7 +7,7 @@ Express's headers, the stream's timing and the scripted faults).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,9 @@ class SseOut:
 
     The first ``timed`` events follow ``plan``'s schedule (the rest go at once), and the
     plan's faults count events. ``error_event(message)`` is the door's mid-stream error
-    event; ``done`` the closing event, if the door has one.
+    event; ``done`` the closing event, if the door has one. ``slots``: each timed event's
+    place in the schedule (due at ``ttft + slot * interval``), for a door whose framing
+    events go with the content event they open or close; None: event i in slot i.
     """
 
     events: list[str]
@@ -77,6 +79,7 @@ class SseOut:
     error_event: Callable[[str], str]
     done: str | None = None
     fault: Fault | None = None
+    slots: Sequence[int] | None = None
 
 
 @dataclass(slots=True)
@@ -137,6 +140,9 @@ class Route:
     local_only: bool = False
     #: the door (``when(api=...)`` and the journal name it); empty for routes of no door
     api: str = ""
+    #: a header that carries the API token bare, taken besides ``Authorization: Bearer``
+    #: (the Anthropic door's ``x-api-key``); empty: Authorization only
+    token_header: str = ""
 
 
 def fault_out(decision: Decision) -> FaultOut | None:

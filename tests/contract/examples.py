@@ -1435,3 +1435,9 @@ INVALID: dict[str, list[InvalidExample]] = {
         ),
     ],
 }
+
+# The Anthropic-compatible door's examples live beside these, in their own module.
+from tests.contract.examples_anthropic import ANTHROPIC_INVALID, ANTHROPIC_VALID  # noqa: E402
+
+VALID.update(ANTHROPIC_VALID)
+INVALID.update(ANTHROPIC_INVALID)
