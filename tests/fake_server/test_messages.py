@@ -40,12 +40,18 @@ CLOCK: dict[str, Any] = {"name": "get_time", "input_schema": {"type": "object", 
 HTTP = importlib.import_module(anthropic.DefaultHttpxClient.__mro__[1].__module__.split(".")[0])
 
 
-@pytest.fixture
-def sdk(fake: FakeLMStudio) -> Iterator[anthropic.Anthropic]:
+@pytest.fixture(scope="module")
+def sdk_module(fake_module: FakeLMStudio) -> Iterator[anthropic.Anthropic]:
     with anthropic.Anthropic(
-        base_url=fake.url, api_key="lm-studio", max_retries=0, timeout=10.0
+        base_url=fake_module.url, api_key="lm-studio", max_retries=0, timeout=10.0
     ) as client:
         yield client
+
+
+@pytest.fixture
+def sdk(fake: FakeLMStudio, sdk_module: anthropic.Anthropic) -> anthropic.Anthropic:
+    """One client for the module, talking to the fake reset for this test."""
+    return sdk_module
 
 
 def post(client: httpx.Client, **body: Any) -> httpx.Response:
