@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -479,3 +480,30 @@ def test_rules_this_door_cannot_send_are_refused_when_scripted(fake: FakeLMStudi
         fake.chat.when(api="messages").fail(500, body={"error": "not Anthropic's envelope"})
     fake.chat.when(api="openai").reply(tool_calls=[{"name": "f", "arguments": "[1, 2]"}])
     assert len(fake.rules) == 1
+
+
+# -- the door's documentation: its examples run ---------------------------------------------
+DOC = Path(__file__).resolve().parents[2] / "docs" / "doors" / "messages.md"
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def doc_blocks(language: str) -> list[str]:
+    return [body for lang, body in BLOCK.findall(DOC.read_text()) if lang == language]
+
+
+@pytest.mark.parametrize("code", doc_blocks("python"), ids=lambda c: c.splitlines()[-1][:40])
+def test_doc_example_runs(code: str) -> None:
+    exec(compile(code, str(DOC), "exec"), {"__name__": "doc_example"})
+
+
+def test_doc_scenario_is_accepted_and_answers_here() -> None:
+    (text,) = doc_blocks("json")
+    with (
+        FakeLMStudio(scenario=json.loads(text)) as fake,
+        anthropic.Anthropic(base_url=fake.url, api_key="lmstudio", max_retries=0) as client,
+    ):
+        said = [{"role": "user", "content": "Say hello"}]
+        answer = client.messages.create(model=MODEL, max_tokens=64, messages=said)
+        assert answer.content[0].text == "Hello from the fake."
+        small = client.messages.create(model="claude-haiku-4-5", max_tokens=64, messages=HELLO)
+        assert small.content[0].text == "ok"
