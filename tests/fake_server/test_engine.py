@@ -45,7 +45,7 @@ def test_when_api_narrows_a_rule_to_one_door(
 
 def test_when_api_names_the_doors_it_knows(fake: FakeLMStudio) -> None:
     with pytest.raises(
-        ScriptError, match=r"when\(api=...\) takes one of openai, rest-v0; got 'v2'"
+        ScriptError, match=r"when\(api=...\) takes one of openai, rest-v0, messages; got 'v2'"
     ):
         fake.chat.when(api="v2")
 

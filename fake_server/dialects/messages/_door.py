@@ -208,6 +208,13 @@ def _tool_block(decision: Decision, call: ToolCall, index: int) -> Block:
         parsed = json.loads(call.arguments)
     except ValueError:
         parsed = None
+    if not isinstance(parsed, dict) and decision.action is None:
+        # A forced call's input generated from a schema no object fits: the request's fault.
+        message = (
+            f"request.tools: no object input fits the input_schema of tool {call.name!r} "
+            "(the fake generates a forced tool call's input from it)"
+        )
+        raise ApiAnswer(400, error_body("invalid_request_error", message))
     if not isinstance(parsed, dict):
         raise ValueError(
             f"tool call {call.name!r}: its arguments must be a JSON object (a tool_use "

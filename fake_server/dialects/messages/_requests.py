@@ -204,4 +204,7 @@ def forced_tool(body: Mapping[str, Any]) -> ToolSpec | None:
         chosen = next((t for t in tools if isinstance(t, dict) and t.get("name") == name), None)
     if not isinstance(chosen, dict) or not isinstance(chosen.get("name"), str):
         return None
-    return ToolSpec(chosen["name"], chosen.get("input_schema"))
+    schema = chosen.get("input_schema")
+    # An input is an object, whether or not the schema says so.
+    parameters = {**schema, "type": "object"} if isinstance(schema, dict) else None
+    return ToolSpec(chosen["name"], parameters)
