@@ -516,15 +516,13 @@ def test_doc_scenario_is_accepted_and_answers_here() -> None:
 
 
 # -- hardening ------------------------------------------------------------------------------
-@pytest.mark.parametrize("validate", [True, False], ids=["validated", "unvalidated"])
-def test_broken_requests_get_a_4xx_never_a_5xx(
-    fake: FakeLMStudio, client: httpx.Client, validate: bool
-) -> None:
+def test_broken_requests_get_a_4xx_never_a_5xx(fake: FakeLMStudio, client: httpx.Client) -> None:
     """Every copy of a full request with one node replaced by an odd value (or removed) is
-    answered, with a 4xx when it is refused, whether validation is on or off."""
-    fake.set_validation(validate)
+    answered, with a 4xx when it is refused: validation on for half of them, off for the
+    other half (the door's own checks must hold without the schema)."""
     statuses = set()
-    for variant in _variants(ANTHROPIC_VALID[REQUEST_SCHEMA][1][1]):
+    for index, variant in enumerate(_variants(ANTHROPIC_VALID[REQUEST_SCHEMA][1][1])):
+        fake.set_validation(index % 2 == 0)
         response = client.post("/v1/messages", json=variant)
         assert response.status_code < 500, (variant, response.text)
         statuses.add(response.status_code)
