@@ -342,7 +342,20 @@ def test_requests_are_checked_in_lm_studios_words(client: httpx.Client) -> None:
             {"messages": [{"role": "user", "content": [image_result]}]},
             "Only text tool_result blocks are supported when tool_result.content is an array.",
         ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image", "source": {}}]}]},
+            "request.messages.0.content.0.source.type: Invalid discriminator value. "
+            "Expected 'base64' | 'url'",
+        ),
         ({"tools": [{"name": "f"}]}, "request.tools.0.input_schema: Required"),
+        (
+            {"tools": [{"name": "f", "input_schema": {"type": "string"}}]},
+            'request.tools.0.input_schema.type: Invalid literal value, expected "object"',
+        ),
+        (
+            {"tool_choice": {"type": "auto", "disable_parallel_tool_use": "yes"}},
+            "request.tool_choice.disable_parallel_tool_use: Expected boolean, received string",
+        ),
         (
             {"tool_choice": {"type": "required"}},
             "request.tool_choice.type: Invalid discriminator value.",

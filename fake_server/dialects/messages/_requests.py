@@ -26,6 +26,8 @@ BLOCK_KEYS: dict[str, tuple[str, ...]] = {
     "redacted_thinking": ("data",),
 }
 TOOL_CHOICES = ("auto", "any", "tool", "none")
+#: The keys each kind of image source must have (besides ``type``).
+SOURCE_KEYS: dict[str, tuple[str, ...]] = {"base64": ("media_type", "data"), "url": ("url",)}
 MSG_TOOL_RESULT_BLOCKS = (
     "Only text tool_result blocks are supported when tool_result.content is an array."
 )
@@ -91,6 +93,12 @@ def check_request(body: Any, state: State) -> None:
             raise _discriminator("request.tool_choice.type", TOOL_CHOICES)
         if choice["type"] == "tool" and "name" not in choice:
             raise _refuse("request.tool_choice.name: Required")
+        parallel = choice.get("disable_parallel_tool_use")
+        if parallel is not None and not isinstance(parallel, bool):
+            raise _refuse(
+                "request.tool_choice.disable_parallel_tool_use: Expected boolean, "
+                f"received {_zod_type(parallel)}"
+            )
     if not state.validate:
         return
     check = validator(REQUEST_SCHEMA)
@@ -109,6 +117,15 @@ def _check_block(block: Any, where: str) -> None:
     for key in BLOCK_KEYS[kind]:
         if key not in block:
             raise _refuse(f"{where}.{key}: Required")
+    source = block.get("source")
+    if kind == "image":
+        if not isinstance(source, dict):
+            raise _refuse(f"{where}.source: Expected object, received {_js_type(source)}")
+        if source.get("type") not in SOURCE_KEYS:
+            raise _discriminator(f"{where}.source.type", tuple(SOURCE_KEYS))
+        for key in SOURCE_KEYS[source["type"]]:
+            if key not in source:
+                raise _refuse(f"{where}.source.{key}: Required")
     inner = block.get("content")
     if kind == "tool_result" and isinstance(inner, list):
         for part in inner:
