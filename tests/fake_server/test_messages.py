@@ -456,6 +456,17 @@ def test_error_after_is_an_anthropic_error_event(
     assert [name for name, _ in raw][-2:] == ["content_block_delta", "error"]  # no message_stop
 
 
+def test_split_writes_and_a_missing_message_stop(
+    fake: FakeLMStudio, sdk: anthropic.Anthropic, client: httpx.Client
+) -> None:
+    fake.chat.stream(["Hel", "lo ", "there"], split_seed=7, times=1)
+    with sdk.messages.stream(model=MODEL, max_tokens=256, messages=HELLO) as stream:
+        assert "".join(stream.text_stream) == "Hello there"  # reassembled from cut writes
+    fake.chat.stream(["Hi"], done=False)
+    names = [name for name, _ in events(post(client, stream=True))]
+    assert names[-2:] == ["content_block_stop", "message_delta"]
+
+
 # -- versions, routes -----------------------------------------------------------------------
 def test_system_role_inside_messages_by_version(fake: FakeLMStudio, client: httpx.Client) -> None:
     inside = [{"role": "system", "content": "Be brief."}, *HELLO]
