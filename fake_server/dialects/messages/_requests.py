@@ -121,7 +121,7 @@ def _check_block(block: Any, where: str) -> None:
     if kind == "image":
         if not isinstance(source, dict):
             raise _refuse(f"{where}.source: Expected object, received {_js_type(source)}")
-        if source.get("type") not in SOURCE_KEYS:
+        if source.get("type") not in tuple(SOURCE_KEYS):
             raise _discriminator(f"{where}.source.type", tuple(SOURCE_KEYS))
         for key in SOURCE_KEYS[source["type"]]:
             if key not in source:
