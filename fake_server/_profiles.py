@@ -73,13 +73,25 @@ class Profile:
     #: it and answers free text: bug-tracker #1396, #2403)
     responses_json_schema: bool = False
 
+    #: ``POST /v1/messages``, the Anthropic-compatible door, is served (0.4.1+)
+    messages_api: bool = True
+    #: ``/v1/messages`` takes ``system``-role entries inside ``messages`` (0.4.15+)
+    messages_system_role: bool = True
+
 
 _LATEST = Profile("lmstudio")
-_V0_4_0 = replace(
+_V0_4_1 = replace(
     _LATEST,
+    name="lmstudio-0.4.1",
+    version="0.4.1",
+    overflow_as_stream_event=False,
+    messages_system_role=False,
+)
+_V0_4_0 = replace(
+    _V0_4_1,
     name="lmstudio-0.4.0",
     version="0.4.0",
-    overflow_as_stream_event=False,
+    messages_api=False,
     rest_v1_instance_parallel=False,
 )
 _V0_3_23 = replace(
@@ -114,6 +126,7 @@ PROFILES: dict[str, Profile] = {
         _LATEST,
         replace(_LATEST, name="openai", strict_openai=True, responses_json_schema=True),
         replace(_LATEST, name="lmstudio-0.4.21"),
+        _V0_4_1,
         _V0_4_0,
         _V0_3_23,
         _V0_3_18,

@@ -27,6 +27,7 @@ PROFILES = (
     "lmstudio",
     "openai",
     "lmstudio-0.4.21",
+    "lmstudio-0.4.1",
     "lmstudio-0.4.0",
     "lmstudio-0.3.23",
     "lmstudio-0.3.18",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .._catalog import Model, Purpose
 from ..engine import Rule, State
-from . import admin, openai, responses, rest_v0, rest_v1, system
+from . import admin, messages, openai, responses, rest_v0, rest_v1, system
 from ._base import (
     ApiAnswer,
     Call,
@@ -25,7 +25,7 @@ from ._base import (
 from .admin import ADMIN_PREFIX, Control
 
 #: The doors a rule can be narrowed to with ``when(api=...)``.
-APIS: tuple[str, ...] = (openai.API, rest_v0.API, rest_v1.API, responses.API)
+APIS: tuple[str, ...] = (openai.API, rest_v0.API, rest_v1.API, responses.API, messages.API)
 
 __all__ = [
     "ADMIN_PREFIX",
@@ -53,6 +53,7 @@ def route_table(control: Control) -> list[Route]:
         *rest_v0.routes(),
         *rest_v1.routes(),
         *responses.routes(),
+        *messages.routes(),
         *system.routes(),
         *admin.routes(control),
         system.catch_all(),
@@ -79,5 +80,9 @@ def rule_problems(rule: Rule, state: State) -> list[str]:
         if problems:
             return problems
     if rule.route == "chat" and rule.matcher.api in (None, responses.API):
-        return responses.preview(rule, state, model)
+        problems = responses.preview(rule, state, model)
+        if problems:
+            return problems
+    if rule.matcher.api in (None, messages.API):
+        return messages.preview(rule, state, model)
     return []

@@ -7,7 +7,7 @@ Express's headers, the stream's timing and the scripted faults).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +71,9 @@ class SseOut:
     the rest go at once. The plan's faults count events. ``error_event(message)`` is the
     door's mid-stream error event; ``done`` the closing event, if the door has one.
     ``on_done`` is called once the whole stream is sent, its closing event included (a
-    stateful door stores the answer then).
+    stateful door stores the answer then). ``slots``: each timed event's place in the
+    schedule (due at ``ttft + slot * interval``), for a door whose framing events go with
+    the content event they open or close; None: event i in slot i (after the ``lead``).
     """
 
     events: list[str]
@@ -82,6 +84,7 @@ class SseOut:
     fault: Fault | None = None
     lead: int = 0
     on_done: Callable[[], None] | None = None
+    slots: Sequence[int] | None = None
 
 
 @dataclass(slots=True)
@@ -145,6 +148,9 @@ class Route:
     #: the JSON Schema of the request body (a name under ``schemas/``), for what reads the
     #: route table: the fuzz suite draws bodies from it
     schema: str | None = None
+    #: a header that carries the API token bare, taken besides ``Authorization: Bearer``
+    #: (the Anthropic door's ``x-api-key``); empty: Authorization only
+    token_header: str = ""
 
 
 def fault_out(decision: Decision) -> FaultOut | None:

@@ -154,7 +154,7 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
             engine.request_done(entry)
             return web.Response(status=204, headers=PREFLIGHT_HEADERS)
         if route.auth:
-            _check_token(request, state, errors)
+            _check_token(request, state, errors, route.token_header)
         raw, body = await _read_body(request, route, entry, state, errors)
         call = Call(
             request.method,
@@ -205,15 +205,23 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
     return response
 
 
-def _check_token(request: web.Request, state: State, errors: ErrorForms) -> None:
+def _check_token(
+    request: web.Request, state: State, errors: ErrorForms, token_header: str = ""
+) -> None:
+    """The API token from ``Authorization: Bearer`` (or the route's ``token_header``): a
+    401 when none is given, or when none of those given is the token."""
     token = state.api_token
     if token is None:
         return
     header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    if not header or scheme.lower() != "bearer" or not given.strip():
+    scheme, _, bearer = header.partition(" ")
+    given = [bearer.strip()] if scheme.lower() == "bearer" and bearer.strip() else []
+    bare = request.headers.get(token_header, "").strip() if token_header else ""
+    if bare:
+        given.append(bare)
+    if not given:
         raise ApiAnswer(401, errors.unauthorized(state, False))
-    if not same_secret(given.strip(), token):
+    if not any(same_secret(value, token) for value in given):
         raise ApiAnswer(401, errors.unauthorized(state, True))
 
 

@@ -114,7 +114,8 @@ async def send_sse(
         if index == len(out.events):
             break
         if out.lead <= index < out.timed and (plan.ttft or plan.interval or plan.jitter):
-            due = start + plan.ttft + (index - out.lead) * plan.interval
+            slot = index - out.lead if out.slots is None else out.slots[index]
+            due = start + plan.ttft + slot * plan.interval
             if plan.jitter:
                 due += rng.uniform(0.0, plan.jitter)
             wait = due - loop.time()

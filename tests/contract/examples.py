@@ -1447,3 +1447,8 @@ from tests.contract.examples_responses import RESPONSES_INVALID, RESPONSES_VALID
 
 VALID.update(RESPONSES_VALID)
 INVALID.update(RESPONSES_INVALID)
+# The Anthropic-compatible door's examples live beside these, in their own module.
+from tests.contract.examples_anthropic import ANTHROPIC_INVALID, ANTHROPIC_VALID  # noqa: E402
+
+VALID.update(ANTHROPIC_VALID)
+INVALID.update(ANTHROPIC_INVALID)

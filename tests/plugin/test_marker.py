@@ -7,7 +7,7 @@ import pytest
 from .conftest import Project
 
 ALL_PROFILES = (
-    "lmstudio, openai, lmstudio-0.4.21, lmstudio-0.4.0, lmstudio-"
+    "lmstudio, openai, lmstudio-0.4.21, lmstudio-0.4.1, lmstudio-0.4.0, lmstudio-"
     "0.3.23, lmstudio-0.3.18, lmstudio-0.3.15, lmstudio-0.3.9, lmstudio-0.3.5"
 )
 

@@ -16,7 +16,7 @@ def test_state(lmstudio_fake):
 """
 
 ALL_PROFILES = (
-    "lmstudio, openai, lmstudio-0.4.21, lmstudio-0.4.0, lmstudio-"
+    "lmstudio, openai, lmstudio-0.4.21, lmstudio-0.4.1, lmstudio-0.4.0, lmstudio-"
     "0.3.23, lmstudio-0.3.18, lmstudio-0.3.15, lmstudio-0.3.9, lmstudio-0.3.5"
 )
 
@@ -257,3 +257,12 @@ def test_the_plugins_profile_names_are_the_fakes() -> None:
     from pytest_lmstudio.plugin import PROFILES
 
     assert PROFILES == PROFILE_NAMES
+
+
+def test_the_scenario_schema_names_every_profile() -> None:
+    from fake_server._profiles import PROFILE_NAMES
+    from fake_server._schemas import load_schema
+
+    assert tuple(load_schema("scenario.schema.json")["properties"]["profile"]["enum"]) == (
+        PROFILE_NAMES
+    )
