@@ -137,6 +137,7 @@ BENCHES = (
         180,
         "the Responses door",
     ),
+    Bench("doors-messages", "bench_doors_messages.py", (), 180, "the Anthropic door"),
 )
 
 
