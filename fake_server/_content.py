@@ -164,7 +164,9 @@ class ContentSource:
 
 def embedding_vector(seed: int, model_id: str, text: str, dimensions: int) -> list[float]:
     """A unit vector that depends only on (seed, model, text)."""
-    digest = hashlib.blake2b(f"{seed}\x00{model_id}\x00{text}".encode(), digest_size=16).digest()
+    digest = hashlib.blake2b(
+        f"{seed}\x00{model_id}\x00{text}".encode("utf-8", "surrogatepass"), digest_size=16
+    ).digest()
     rng = random.Random(int.from_bytes(digest, "big"))
     values = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
     norm = math.sqrt(sum(v * v for v in values)) or 1.0

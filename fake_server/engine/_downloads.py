@@ -135,7 +135,9 @@ class Downloads:
         """Start downloading the offered model ``key``; its model joins ``catalog`` when
         the job completes."""
         offer = self.offered[key]
-        digest = hashlib.blake2b(f"{seed}\x00{key}\x00{len(self.jobs)}".encode(), digest_size=5)
+        digest = hashlib.blake2b(
+            f"{seed}\x00{key}\x00{len(self.jobs)}".encode("utf-8", "surrogatepass"), digest_size=5
+        )
         job = DownloadJob(
             f"job_{digest.hexdigest()}",
             key,

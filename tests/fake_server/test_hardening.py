@@ -366,3 +366,11 @@ def test_token_ids_written_as_doubles_are_embedded(client: httpx.Client) -> None
     """JSON has no integer type: 1e+308 passes the schema's integer check, as in JavaScript."""
     body = {"model": "text-embedding-nomic-embed-text-v1.5", "input": [1e308, 2147483648]}
     assert client.post("/v1/embeddings", json=body).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/v1/embeddings", "/api/v0/embeddings"])
+def test_a_lone_surrogate_is_embedded(fake: FakeLMStudio, path: str) -> None:
+    data = b'{"model":"text-embedding-nomic-embed-text-v1.5","input":["a\\ud800b","\\udfff"]}'
+    answer = send_raw(fake, post_bytes(path, data))
+    assert status_of(answer) == 200, answer[:300]
+    fake.check()

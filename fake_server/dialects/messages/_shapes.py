@@ -72,7 +72,9 @@ def error_event(message: str, check: bool) -> str:
 
 def seeded_id(prefix: str, key: str) -> str:
     """``prefix`` and 24 base-36 characters drawn from ``key`` (itself seeded)."""
-    number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=16).digest(), "big")
+    number = int.from_bytes(
+        hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest(), "big"
+    )
     digits = []
     for _ in range(ID_LENGTH):
         number, digit = divmod(number, 36)

@@ -37,13 +37,17 @@ def response_id(seed: int, number: int, answer: Answer | None) -> str:
     its answer's source) and the response's number in this state, so two identical requests
     still get two ids and a run replays with the same ids."""
     basis = answer.src.completion_id("") if answer is not None else ""
-    digest = hashlib.blake2b(f"{seed}\x00{number}\x00{basis}".encode(), digest_size=24)
+    digest = hashlib.blake2b(
+        f"{seed}\x00{number}\x00{basis}".encode("utf-8", "surrogatepass"), digest_size=24
+    )
     return "resp_" + digest.hexdigest()
 
 
 def item_id(response: str, prefix: str, index: int) -> str:
     """An output item's id, drawn from its response's id and its place."""
-    digest = hashlib.blake2b(f"{response}\x00{prefix}\x00{index}".encode(), digest_size=16)
+    digest = hashlib.blake2b(
+        f"{response}\x00{prefix}\x00{index}".encode("utf-8", "surrogatepass"), digest_size=16
+    )
     number = int.from_bytes(digest.digest(), "big")
     digits = []
     for _ in range(ITEM_ID_LENGTH):
