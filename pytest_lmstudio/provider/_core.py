@@ -351,7 +351,7 @@ class ProviderCore:
 
     def deadline(self) -> Deadline:
         """A deadline ``timeout_seconds`` from now (on ``time.monotonic``, never on the injected
-        clock, which only ages the model cache)."""
+        clock, which ages the model cache and times ``download_model``)."""
         return Deadline(self.config.timeout_seconds)
 
     def too_slow(self, call: Call[Any], phase: Phase) -> ProviderTimeoutError:
