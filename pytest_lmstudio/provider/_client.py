@@ -24,11 +24,27 @@ from ._cache import CacheSlot, Missing
 from ._config import LMStudioConfig
 from ._core import Call, ProviderCore, is_missing_route
 from ._deadline import AsyncDeadlineScope, AsyncDeadlineTransport, Deadline
-from ._errors import NetworkError, ProviderError, ProviderTimeoutError
+from ._defaults import DEFAULT_DOWNLOAD_POLL_SECONDS, DEFAULT_DOWNLOAD_TIMEOUT_SECONDS
+from ._errors import (
+    ConfigurationError,
+    DownloadError,
+    NetworkError,
+    ProviderError,
+    ProviderTimeoutError,
+)
 from ._shield import AsyncShieldCancellation
 from ._sse import ChatStreamParser, ServerSentEvent, SSEDecoder
-from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
-from ._wire import fallback_capabilities
+from ._types import (
+    CompletionRequest,
+    CompletionResponse,
+    DownloadProgress,
+    DownloadResult,
+    LoadedModel,
+    ModelCapabilities,
+    ModelInfo,
+    StreamChunk,
+)
+from ._wire import download_result, fallback_capabilities
 
 __all__ = ["ChunkStream", "LMStudioProvider"]
 
@@ -56,9 +72,10 @@ class LMStudioProvider:
 
     Safe to share between concurrent callers. ``config`` defaults to ``LMStudioConfig.load()``
     (environment, config file, defaults). ``sleep``, ``random`` and ``clock`` replace
-    ``anyio.sleep``, ``random.random`` and ``time.monotonic`` (retry waits, their jitter, and
-    the model cache's age), so that tests need not wait. ``keepalive=False`` closes every
-    connection once its answer is read: slower, but then no connection outlives its request,
+    ``anyio.sleep``, ``random.random`` and ``time.monotonic`` (retry waits, their jitter, the
+    model cache's age, and ``download_model``'s polls and timeout), so that tests need not
+    wait. ``keepalive=False`` closes every connection once its answer is read: slower, but then
+    no connection outlives its request,
     and ``close_idle()`` is enough to release the provider. ``transport`` sends the requests
     through an ``httpx.AsyncBaseTransport`` of the caller's (a connection pool shared by several
     providers, or a mock); the provider never closes it, and ``keepalive`` is then the
@@ -95,6 +112,7 @@ class LMStudioProvider:
             )
         self._http = httpx.AsyncClient(**options)
         self._sleep = sleep or anyio.sleep
+        self._clock = clock or time.monotonic
         ttl = self.config.cache_ttl_seconds
         self._models: CacheSlot[tuple[ModelInfo, ...]] = CacheSlot(ttl, clock or time.monotonic)
         self._native: CacheSlot[dict[str, ModelCapabilities] | None] = CacheSlot(
@@ -156,8 +174,9 @@ class LMStudioProvider:
     async def model_capabilities(self, model: str) -> ModelCapabilities | None:
         """What ``model`` can do (None for a model the server does not know).
 
-        From ``/api/v0/models``; from ``/v1/models`` with the defaults ``ModelCapabilities``
-        documents when the server has no native API.
+        From ``/api/v1/models`` (LM Studio 0.4 and later: loaded instances, their context
+        length, reasoning, vision, tool use), else ``/api/v0/models``; from ``/v1/models`` with
+        the defaults ``ModelCapabilities`` documents when the server has no native API.
         """
         model = self._core.check_model(model)
         native = await self._native_table()
@@ -174,15 +193,16 @@ class LMStudioProvider:
         )
 
     async def _native_table(self, *, force: bool = False) -> dict[str, ModelCapabilities] | None:
-        call = self._core.native_models_call()
+        calls = (self._core.v1_models_call(), self._core.native_models_call())
 
         async def fetch() -> dict[str, ModelCapabilities] | None:
-            try:
-                return await self._execute(call)
-            except ProviderError as error:
-                if is_missing_route(error):
-                    return None  # no native API here: fall back to /v1/models
-                raise
+            for call in calls:  # /api/v1 (LM Studio 0.4+), then /api/v0
+                try:
+                    return await self._execute(call)
+                except ProviderError as error:
+                    if not is_missing_route(error):
+                        raise
+            return None  # no native API here: fall back to /v1/models
 
         return await self._cached(self._native, self._native_lock, fetch, force)
 
@@ -207,6 +227,99 @@ class LMStudioProvider:
                 slot.fail(error)
                 raise
             return slot.store(fetched)
+
+    # --- model management (/api/v1, LM Studio 0.4 and later) ----------------------------------
+
+    async def load_model(
+        self,
+        model: str,
+        *,
+        context_length: int | None = None,
+        eval_batch_size: int | None = None,
+        flash_attention: bool | None = None,
+        num_experts: int | None = None,
+        offload_kv_cache_to_gpu: bool | None = None,
+        echo_load_config: bool = False,
+    ) -> LoadedModel:
+        """Load ``model`` (``POST /api/v1/models/load``) and return the instance once loaded.
+
+        The options left None keep LM Studio's defaults; ``echo_load_config=True`` asks for
+        the settings that applied (``LoadedModel.load_config``). A model already loaded gets a
+        second instance (``key:2``). The load must finish within ``timeout_seconds``, and is
+        never retried (a retry would load another instance). An unknown model raises
+        ``ModelNotFoundError``::
+
+            loaded = await provider.load_model("qwen/qwen3-8b", context_length=8192)
+            await provider.unload_model(loaded.instance_id)
+        """
+        call = self._core.load_call(
+            model,
+            {
+                "context_length": context_length,
+                "eval_batch_size": eval_batch_size,
+                "flash_attention": flash_attention,
+                "num_experts": num_experts,
+                "offload_kv_cache_to_gpu": offload_kv_cache_to_gpu,
+                "echo_load_config": echo_load_config or None,
+            },
+        )
+        return await self._execute(call)
+
+    async def unload_model(self, instance_id: str) -> None:
+        """Unload one instance (``POST /api/v1/models/unload``): ``LoadedModel.instance_id``,
+        or a model's key for its first instance. An unknown instance raises
+        ``ModelNotFoundError``."""
+        await self._execute(self._core.unload_call(instance_id))
+
+    async def download_model(
+        self,
+        model: str,
+        *,
+        on_progress: Callable[[DownloadProgress], object] | None = None,
+        poll_interval: float = DEFAULT_DOWNLOAD_POLL_SECONDS,
+        timeout_seconds: float = DEFAULT_DOWNLOAD_TIMEOUT_SECONDS,
+    ) -> DownloadResult:
+        """Download ``model`` (``POST /api/v1/models/download``) and wait until it is done.
+
+        The job is polled (``GET /api/v1/models/download/status/{job_id}``) every
+        ``poll_interval`` seconds, and ``on_progress`` called with each state, the last one
+        included. A model already downloaded returns at once (``result.already_downloaded``).
+        A job that fails raises ``DownloadError``, and so does one still running after
+        ``timeout_seconds`` (the job goes on in LM Studio). An unknown model raises
+        ``ModelNotFoundError``::
+
+            result = await provider.download_model(
+                "ibm/granite-4-micro", on_progress=lambda p: print(p.fraction)
+            )
+        """
+        if not poll_interval > 0 or not timeout_seconds > 0:
+            raise ConfigurationError(
+                "download_model: poll_interval and timeout_seconds must be positive, got "
+                f"{poll_interval!r} and {timeout_seconds!r}"
+            )
+        started = self._clock()
+        progress = await self._execute(self._core.download_call(model))
+        while progress is not None:
+            if on_progress is not None:
+                on_progress(progress)
+            if progress.status == "completed":
+                break
+            if progress.status == "failed":
+                raise DownloadError(
+                    f"Downloading {model!r} failed (job {progress.job_id})",
+                    job_id=progress.job_id,
+                    status=progress.status,
+                )
+            if self._clock() - started + poll_interval > timeout_seconds:
+                raise DownloadError(
+                    f"Downloading {model!r} did not finish within {timeout_seconds:g} s "
+                    f"(job {progress.job_id}, {progress.status}); it goes on in LM Studio",
+                    job_id=progress.job_id,
+                    status=progress.status,
+                )
+            await self._sleep(poll_interval)
+            progress = await self._execute(self._core.download_status_call(progress.job_id))
+        return download_result(model, progress)
 
     # --- inference ---------------------------------------------------------------------------
 
@@ -252,7 +365,7 @@ class LMStudioProvider:
                     response = await self._http.send(request, stream=True)
             except (httpx.HTTPError, TimeoutError) as exc:
                 error = self._core.transport_error(call, exc, "head")
-                delay = self._core.transport_retry_delay(attempt, exc)
+                delay = self._core.transport_retry_delay(attempt, exc) if call.retry else None
                 if delay is None:
                     raise error from exc
                 logger.info("%s; retry in %.2fs", error.message, delay)
@@ -260,7 +373,7 @@ class LMStudioProvider:
                 status = response.status_code
                 delay = (
                     self._core.status_retry_delay(attempt, status, response.headers)
-                    if status >= 400
+                    if status >= 400 and call.retry
                     else None
                 )
                 if delay is None:

@@ -23,6 +23,7 @@ from ._deadline import Deadline
 from ._defaults import DEFAULT_CONNECT_TIMEOUT_SECONDS
 from ._errors import (
     ApiError,
+    InvalidRequestError,
     NetworkError,
     Phase,
     ProviderError,
@@ -35,22 +36,40 @@ from ._errors import (
 )
 from ._retry import RetryPolicy, parse_retry_after
 from ._sse import ChatStreamParser, SSEDecoder
-from ._types import CompletionRequest, CompletionResponse, ModelCapabilities, ModelInfo, StreamChunk
+from ._types import (
+    CompletionRequest,
+    CompletionResponse,
+    DownloadProgress,
+    LoadedModel,
+    ModelCapabilities,
+    ModelInfo,
+    StreamChunk,
+)
 from ._validation import check_model, validate_embedding_inputs, validate_request
 from ._wire import (
     CHAT_PATH,
+    DOWNLOAD_PATH,
     EMBEDDINGS_PATH,
+    LOAD_PATH,
     MODELS_PATH,
     NATIVE_MODELS_PATH,
+    UNLOAD_PATH,
+    V1_MODELS_PATH,
     chat_body,
     checked,
     decode_json,
+    download_status_path,
+    dumps,
     embeddings_body,
     error_from_body,
     parse_completion,
+    parse_download,
     parse_embeddings,
+    parse_loaded,
     parse_models,
     parse_native_models,
+    parse_unloaded,
+    parse_v1_models,
 )
 
 __all__ = ["Call", "ProviderCore", "chunks_from_completion", "is_missing_route"]
@@ -69,6 +88,8 @@ RETRYABLE_TRANSPORT_ERRORS = (
     TimeoutError,
 )
 
+# load_model's options that are counts; the others are switches.
+_POSITIVE_INT_OPTIONS = frozenset({"context_length", "eval_batch_size", "num_experts"})
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _STREAM_HEADERS = {"Content-Type": "application/json", "Accept": "text/event-stream"}
 
@@ -83,6 +104,8 @@ class Call(Generic[T]):
     parse: Callable[[Any], T]
     model: str | None = None
     headers: Mapping[str, str] | None = None
+    # False for a request that must not be sent twice (a load would load a second instance).
+    retry: bool = True
 
 
 def is_missing_route(error: ProviderError) -> bool:
@@ -168,6 +191,63 @@ class ProviderCore:
 
     def native_models_call(self) -> Call[dict[str, ModelCapabilities]]:
         return Call("GET", NATIVE_MODELS_PATH, None, parse_native_models)
+
+    def v1_models_call(self) -> Call[dict[str, ModelCapabilities]]:
+        return Call("GET", V1_MODELS_PATH, None, parse_v1_models)
+
+    def load_call(self, model: str, options: Mapping[str, object]) -> Call[LoadedModel]:
+        """``POST /api/v1/models/load``; ``options`` left None are not sent (the body is
+        closed: LM Studio refuses any key it does not know)."""
+        model = check_model(model)
+        body: dict[str, object] = {"model": model}
+        for name, value in options.items():
+            if value is None:
+                continue
+            if name in _POSITIVE_INT_OPTIONS and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise InvalidRequestError(
+                    f"{name} must be a positive integer, got {value!r}", field=name
+                )
+            if name not in _POSITIVE_INT_OPTIONS and not isinstance(value, bool):
+                raise InvalidRequestError(
+                    f"{name} must be True or False, got {value!r}", field=name
+                )
+            body[name] = value
+        return Call(
+            "POST",
+            LOAD_PATH,
+            dumps(body),
+            parse_loaded,
+            model=model,
+            headers=_JSON_HEADERS,
+            retry=False,
+        )
+
+    def unload_call(self, instance_id: str) -> Call[None]:
+        instance_id = check_model(instance_id, "instance_id")
+        return Call(
+            "POST",
+            UNLOAD_PATH,
+            dumps({"instance_id": instance_id}),
+            parse_unloaded,
+            model=instance_id,
+            headers=_JSON_HEADERS,
+        )
+
+    def download_call(self, model: str) -> Call[DownloadProgress | None]:
+        model = check_model(model)
+        return Call(
+            "POST",
+            DOWNLOAD_PATH,
+            dumps({"model": model}),
+            parse_download,
+            model=model,
+            headers=_JSON_HEADERS,
+        )
+
+    def download_status_call(self, job_id: str) -> Call[DownloadProgress | None]:
+        return Call("GET", download_status_path(job_id), None, parse_download)
 
     def chat_call(
         self, request: CompletionRequest, *, stream: bool = False
@@ -271,7 +351,7 @@ class ProviderCore:
 
     def deadline(self) -> Deadline:
         """A deadline ``timeout_seconds`` from now (on ``time.monotonic``, never on the injected
-        clock, which only ages the model cache)."""
+        clock, which ages the model cache and times ``download_model``)."""
         return Deadline(self.config.timeout_seconds)
 
     def too_slow(self, call: Call[Any], phase: Phase) -> ProviderTimeoutError:

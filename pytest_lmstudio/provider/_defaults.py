@@ -66,3 +66,9 @@ DISCOVERY_CANDIDATE_PORTS = (1234, 1235, 1236, 1237, 1238)
 DISCOVERY_PROBE_TIMEOUT_SECONDS = 0.5
 DISCOVERY_HOST = "127.0.0.1"
 GREETING_PATH = "/lmstudio-greeting"
+
+# --- model management -------------------------------------------------------------------------
+# download_model: how often it asks how the job stands, and how long it waits in all (a large
+# model on a slow line takes a while; past this the job goes on in LM Studio, unwatched).
+DEFAULT_DOWNLOAD_POLL_SECONDS = 1.0
+DEFAULT_DOWNLOAD_TIMEOUT_SECONDS = 3600.0

@@ -12,12 +12,14 @@
     │   │                          format, an answer or stream over max_response_bytes, the
     │   │                          "Unexpected endpoint" catch-all, an SSE ``event: error`` frame
     │   ├── AuthenticationError    401 / 403: missing or wrong API token
-    │   └── RateLimitError         429, with ``retry_after`` in seconds when the server said
+    │   ├── RateLimitError         429, with ``retry_after`` in seconds when the server said
+    │   └── DownloadError          a download job that failed, or did not finish in time
     └── ServiceNotFoundError       ``discover()`` found no LM Studio
 
 Each error carries ``status_code`` (None before any answer), ``server_message`` (LM Studio's own
 words, cut to a few hundred characters, never a whole body), ``code`` (LM Studio's error code,
-e.g. ``model_not_found``) and ``suggestion`` (what to do next). The API token never appears in
+e.g. ``model_not_found``; for ``/api/v1``, whose errors name a ``type`` and often no code, its
+``type``) and ``suggestion`` (what to do next). The API token never appears in
 any of them, even when the server echoes it (whole or cut): every text from the server is passed
 through ``redact`` on the way in, before it is cut, and ``scrub`` takes it out of the low-level
 exceptions an error is chained to.
@@ -42,6 +44,7 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "ConfigurationError",
+    "DownloadError",
     "InvalidRequestError",
     "ModelNotFoundError",
     "NetworkError",
@@ -71,6 +74,10 @@ SUGGEST_AUTH = (
     "The server requires an API token: create one in LM Studio (Developer > Server Settings > "
     "Manage Tokens) and set LMSTUDIO_API_TOKEN, or pass LMStudioConfig(api_token=...)."
 )
+SUGGEST_DOWNLOAD = (
+    "Check LM Studio's Downloads panel (or `lms get <model>`) for why the download stopped, "
+    "then try again; a slow download may need a larger timeout_seconds."
+)
 SUGGEST_RATE_LIMIT = "The server is busy: wait for retry_after seconds and try again."
 SUGGEST_SERVER_ERROR = (
     "LM Studio failed while answering. Check its server log (Developer tab, or `lms log stream`) "
@@ -96,6 +103,8 @@ SUGGEST_TOO_LARGE = (
 )
 
 _UNEXPECTED_ENDPOINT = "Unexpected endpoint or method"
+# The error ``type`` values of LM Studio's native REST API v1 that say more than a status does.
+V1_ERROR_TYPES = frozenset({"model_not_found", "job_not_found", "not_implemented"})
 
 
 class ProviderError(Exception):
@@ -214,6 +223,20 @@ class RateLimitError(ApiError):
         super().__init__(message, **kwargs)
 
 
+class DownloadError(ApiError):
+    """A download job ended ``failed``, or did not finish within its timeout; ``job_id`` and
+    ``status`` are its last known state."""
+
+    default_suggestion = SUGGEST_DOWNLOAD
+
+    def __init__(
+        self, message: str, *, job_id: str | None = None, status: str | None = None, **kwargs: Any
+    ) -> None:
+        self.job_id = job_id
+        self.status = status
+        super().__init__(message, **kwargs)
+
+
 class ServiceNotFoundError(ProviderError):
     """Discovery found no LM Studio; ``tried`` lists every place it looked, and why it failed."""
 
@@ -228,8 +251,9 @@ def error_fields(payload: object) -> tuple[str | None, str | None, str | None]:
     """(message, code, param) from an error body in either of LM Studio's two shapes.
 
     ``{"error": "text"}`` (most validation errors, the catch-all) or
-    ``{"error": {"message", "type", "param", "code"}}`` (OpenAI style); the SSE error frame also
-    repeats the message at the top level.
+    ``{"error": {"message", "type", "param", "code"}}`` (OpenAI style, and ``/api/v1``'s, whose
+    ``type`` stands in for a missing code when it is one of ``V1_ERROR_TYPES``); the SSE error
+    frame also repeats the message at the top level.
     """
     if not isinstance(payload, Mapping):
         return None, None, None
@@ -239,6 +263,8 @@ def error_fields(payload: object) -> tuple[str | None, str | None, str | None]:
     if isinstance(error, Mapping):
         message = error.get("message")
         code = error.get("code")
+        if code is None and error.get("type") in V1_ERROR_TYPES:
+            code = error.get("type")  # /api/v1 names the kind in ``type``, often without a code
         param = error.get("param")
         return (
             message if isinstance(message, str) else None,

@@ -17,6 +17,9 @@ __all__ = [
     "CompletionRequest",
     "CompletionResponse",
     "ContentPart",
+    "DownloadProgress",
+    "DownloadResult",
+    "LoadedModel",
     "Message",
     "ModelCapabilities",
     "ModelInfo",
@@ -208,8 +211,10 @@ class ModelInfo:
 class ModelCapabilities:
     """What a model can do and how it is loaded.
 
-    From LM Studio's native ``/api/v0/models`` when the server has it (``source="native"``);
-    otherwise from ``/v1/models`` with documented defaults (``source="fallback"``): type
+    From LM Studio's native ``/api/v1/models`` (0.4 and later), else ``/api/v0/models``, when the
+    server has one (``source="native"``); ``reasoning`` and ``loaded_instances`` (the ids of the
+    loaded instances) come only from ``/api/v1/models``. Otherwise
+    from ``/v1/models`` with documented defaults (``source="fallback"``): type
     ``"llm"`` (``"embeddings"`` when the id names an embedding model), context length 4096, no
     tool use, no vision, state ``"unknown"``.
     """
@@ -226,7 +231,70 @@ class ModelCapabilities:
     publisher: str | None = None
     capabilities: tuple[str, ...] = ()
     source: Literal["native", "fallback"] = "native"
+    reasoning: bool = False
+    loaded_instances: tuple[str, ...] = ()
 
     @property
     def loaded(self) -> bool:
         return self.state == "loaded"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModel:
+    """A model instance ``load_model`` loaded (``POST /api/v1/models/load``).
+
+    ``instance_id`` names the instance (``unload_model`` takes it): the model's key, or
+    ``key:2`` for a second instance of a model already loaded. ``load_config`` holds the
+    settings that applied (``context_length``, ``eval_batch_size`` ...) when the load asked for
+    them (``echo_load_config=True``), else it is empty.
+    """
+
+    instance_id: str
+    type: str
+    load_time_seconds: float
+    status: str = "loaded"
+    load_config: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def context_length(self) -> int | None:
+        """The loaded context length, when the server echoed the load config."""
+        value = self.load_config.get("context_length")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadProgress:
+    """Where a download stands, handed to ``download_model``'s ``on_progress`` at each poll.
+
+    ``status`` is LM Studio's: ``downloading``, ``paused``, ``completed`` or ``failed``.
+    ``total_bytes`` is None when the server did not say.
+    """
+
+    job_id: str
+    status: str
+    downloaded_bytes: int
+    total_bytes: int | None
+    bytes_per_second: float | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        """``downloaded_bytes / total_bytes`` (0.0 to 1.0), or None without a total."""
+        if not self.total_bytes:
+            return None
+        return min(1.0, self.downloaded_bytes / self.total_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    """A finished ``download_model``: ``status`` is ``completed``, or ``already_downloaded``
+    (then there was no job: ``job_id`` is None and the sizes are unknown)."""
+
+    model: str
+    status: Literal["completed", "already_downloaded"]
+    job_id: str | None = None
+    total_bytes: int | None = None
+    downloaded_bytes: int | None = None
+
+    @property
+    def already_downloaded(self) -> bool:
+        return self.status == "already_downloaded"

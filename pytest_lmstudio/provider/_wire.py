@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from ._defaults import FALLBACK_CONTEXT_LENGTH, FALLBACK_MODEL_TYPE, PREVIEW_CHARS
 from ._errors import ProviderError, bad_answer, error_for_status, scrub
@@ -17,6 +18,9 @@ from ._security import preview
 from ._types import (
     CompletionRequest,
     CompletionResponse,
+    DownloadProgress,
+    DownloadResult,
+    LoadedModel,
     Message,
     ModelCapabilities,
     ModelInfo,
@@ -26,24 +30,34 @@ from ._types import (
 
 __all__ = [
     "CHAT_PATH",
+    "DOWNLOAD_PATH",
     "EMBEDDINGS_PATH",
+    "LOAD_PATH",
     "MODELS_PATH",
     "NATIVE_MODELS_PATH",
+    "UNLOAD_PATH",
+    "V1_MODELS_PATH",
     "ShapeError",
     "chat_body",
     "checked",
     "decode_json",
+    "download_result",
+    "download_status_path",
     "dumps",
     "embeddings_body",
     "error_from_body",
     "fallback_capabilities",
     "loads",
     "parse_completion",
+    "parse_download",
     "parse_embeddings",
+    "parse_loaded",
     "parse_models",
     "parse_native_models",
     "parse_tool_call",
+    "parse_unloaded",
     "parse_usage",
+    "parse_v1_models",
     "why_not_json",
 ]
 
@@ -51,6 +65,15 @@ CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
 EMBEDDINGS_PATH = "/v1/embeddings"
 NATIVE_MODELS_PATH = "/api/v0/models"
+V1_MODELS_PATH = "/api/v1/models"
+LOAD_PATH = "/api/v1/models/load"
+UNLOAD_PATH = "/api/v1/models/unload"
+DOWNLOAD_PATH = "/api/v1/models/download"
+
+
+def download_status_path(job_id: str) -> str:
+    """``GET /api/v1/models/download/status/{job_id}``, the id quoted (it comes from the server)."""
+    return "/api/v1/models/download/status/" + quote(job_id, safe="")
 
 
 class ShapeError(ValueError):
@@ -340,6 +363,125 @@ def fallback_capabilities(model_id: str) -> ModelCapabilities:
         context_length=FALLBACK_CONTEXT_LENGTH,
         source="fallback",
     )
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ShapeError(f"{where} should be a number, got {_kind(value)}")
+    return float(value)
+
+
+def _opt_int(value: object, where: str) -> int | None:
+    return None if value is None else _int(value, where)
+
+
+def parse_loaded(value: object) -> LoadedModel:
+    """``POST /api/v1/models/load``: ``{type, instance_id, load_time_seconds, status,
+    load_config?}``."""
+    answer = _mapping(value, "the answer")
+    config = answer.get("load_config")
+    return LoadedModel(
+        instance_id=_str(answer.get("instance_id"), "instance_id"),
+        type=_str(answer.get("type", FALLBACK_MODEL_TYPE), "type"),
+        load_time_seconds=_number(answer.get("load_time_seconds", 0), "load_time_seconds"),
+        status=_str(answer.get("status", "loaded"), "status"),
+        load_config={} if config is None else dict(_mapping(config, "load_config")),
+    )
+
+
+def parse_unloaded(value: object) -> None:
+    """``POST /api/v1/models/unload``: ``{instance_id}``."""
+    _str(_mapping(value, "the answer").get("instance_id"), "instance_id")
+
+
+def parse_download(value: object) -> DownloadProgress | None:
+    """A download job (``POST /api/v1/models/download`` or its status): None when the model
+    was already downloaded (no job)."""
+    answer = _mapping(value, "the answer")
+    status = _str(answer.get("status"), "status")
+    if status == "already_downloaded":
+        return None
+    rate = answer.get("bytes_per_second")
+    return DownloadProgress(
+        job_id=_str(answer.get("job_id"), "job_id"),
+        status=status,
+        downloaded_bytes=_int(answer.get("downloaded_bytes", 0), "downloaded_bytes"),
+        total_bytes=_opt_int(answer.get("total_size_bytes"), "total_size_bytes"),
+        bytes_per_second=None if rate is None else _number(rate, "bytes_per_second"),
+    )
+
+
+def download_result(model: str, progress: DownloadProgress | None) -> DownloadResult:
+    """What ``download_model`` returns once the job completed (None: it had nothing to do)."""
+    if progress is None:
+        return DownloadResult(model=model, status="already_downloaded")
+    return DownloadResult(
+        model=model,
+        status="completed",
+        job_id=progress.job_id,
+        total_bytes=progress.total_bytes,
+        downloaded_bytes=progress.downloaded_bytes,
+    )
+
+
+def parse_v1_models(value: object) -> dict[str, ModelCapabilities]:
+    """``GET /api/v1/models``: every downloaded model, keyed by its ``key``, with its loaded
+    instances (the first instance's context length is ``loaded_context_length``)."""
+    answer = _mapping(value, "the answer")
+    result: dict[str, ModelCapabilities] = {}
+    for index, entry in enumerate(_list(answer.get("models"), "models")):
+        where = f"models[{index}]"
+        item = _mapping(entry, where)
+        key = _str(item.get("key"), f"{where}.key")
+        kind = _str(item.get("type", FALLBACK_MODEL_TYPE), f"{where}.type")
+        caps = _mapping(item.get("capabilities") or {}, f"{where}.capabilities")
+        vision = caps.get("vision") is True
+        tool_use = caps.get("trained_for_tool_use") is True
+        reasoning = caps.get("reasoning") is not None
+        instances = []
+        contexts = []
+        for number, raw in enumerate(
+            _list(item.get("loaded_instances", []), f"{where}.loaded_instances")
+        ):
+            there = f"{where}.loaded_instances[{number}]"
+            instance = _mapping(raw, there)
+            instances.append(_str(instance.get("id"), f"{there}.id"))
+            config = _mapping(instance.get("config") or {}, f"{there}.config")
+            if config.get("context_length") is not None:
+                contexts.append(_int(config["context_length"], f"{there}.config.context_length"))
+        quantization = item.get("quantization")
+        quant_name = (
+            None
+            if quantization is None
+            else _opt_str(
+                _mapping(quantization, f"{where}.quantization").get("name"),
+                f"{where}.quantization.name",
+            )
+        )
+        named = [name for name, present in (("tool_use", tool_use), ("vision", vision)) if present]
+        if reasoning:
+            named.append("reasoning")
+        result[key] = ModelCapabilities(
+            model=key,
+            # v0's words, whichever list answered: "vlm" for a model with vision.
+            type="embeddings" if kind == "embedding" else "vlm" if vision else kind,
+            context_length=_int(
+                item.get("max_context_length", FALLBACK_CONTEXT_LENGTH),
+                f"{where}.max_context_length",
+            ),
+            loaded_context_length=contexts[0] if contexts else None,
+            tool_use=tool_use,
+            vision=vision,
+            state="loaded" if instances else "not-loaded",
+            quantization=quant_name,
+            architecture=_opt_str(item.get("architecture"), f"{where}.architecture"),
+            publisher=_opt_str(item.get("publisher"), f"{where}.publisher"),
+            capabilities=tuple(named),
+            source="native",
+            reasoning=reasoning,
+            loaded_instances=tuple(instances),
+        )
+    return result
 
 
 def parse_embeddings(value: object, expected: int) -> list[list[float]]:

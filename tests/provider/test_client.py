@@ -160,22 +160,23 @@ async def test_model_capabilities_native(
         embed = await p.model_capabilities("text-embedding-nomic-embed-text-v1.5")
         assert embed is not None and embed.type == "embeddings" and embed.context_length == 2048
         assert await p.model_capabilities("no/such-model") is None
-        assert calls(fake, "GET", "/api/v0/models") == 1
+        assert calls(fake, "GET", "/api/v1/models") == 1
+        assert calls(fake, "GET", "/api/v0/models") == 0
         fake.add_model(
             "my/model", context_length=8192, capabilities=["tool_use"], quantization="Q8_0"
         )
         clock.advance(6)
         mine = await p.model_capabilities("my/model")
         assert mine is not None and mine.quantization == "Q8_0" and mine.context_length == 8192
-        assert calls(fake, "GET", "/api/v0/models") == 2
+        assert calls(fake, "GET", "/api/v1/models") == 2
 
 
 @pytest.mark.parametrize(
     "absent",
     [
-        lambda fake: fake.models.fail(404, "Not Found", times=1),
+        lambda fake: fake.models.fail(404, "Not Found", times=2),
         lambda fake: fake.models.raw(
-            '{"error":"Unexpected endpoint or method. (GET /api/v0/models)"}', times=1
+            '{"error":"Unexpected endpoint or method. (GET /api/v0/models)"}', times=2
         ),
     ],
     ids=["404", "catch-all"],
@@ -200,7 +201,9 @@ async def test_model_capabilities_fall_back_without_the_native_api(
         assert await p.model_capabilities("no/such-model") is None
         embed = await p.model_capabilities("text-embedding-nomic-embed-text-v1.5")
         assert embed is not None and embed.type == "embeddings"
-    assert calls(fake, "GET", "/api/v0/models") == 1  # absence is cached too
+    # /api/v1, then /api/v0; absence is cached too
+    assert calls(fake, "GET", "/api/v1/models") == 1
+    assert calls(fake, "GET", "/api/v0/models") == 1
     assert calls(fake, "GET", "/v1/models") == 1
 
 

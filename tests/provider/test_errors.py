@@ -132,6 +132,16 @@ def test_error_fields_both_shapes() -> None:
     assert error_fields(["not", "a", "mapping"]) == (None, None, None)
 
 
+def test_error_fields_of_the_v1_dialect() -> None:
+    # /api/v1 names the kind in ``type``; it stands in for the code only when it says more.
+    v1 = {"error": {"type": "model_not_found", "message": 'Model "x" not found.'}}
+    assert error_fields(v1) == ('Model "x" not found.', "model_not_found", None)
+    assert error_fields({"error": {"type": "job_not_found", "message": "m"}})[1] == "job_not_found"
+    assert error_fields({"error": {"type": "invalid_request_error", "message": "m"}})[1] is None
+    coded = {"error": {"type": "model_not_found", "code": "c", "message": "m"}}
+    assert error_fields(coded)[1] == "c"
+
+
 def test_messages_never_carry_the_token_nor_a_whole_body() -> None:
     long = "x" * 5000
     error = status(500, {"error": f"failed for Bearer {TOKEN} and {TOKEN} {long}"}, secret=TOKEN)

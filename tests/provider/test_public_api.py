@@ -23,6 +23,9 @@ EXPECTED = {
     "Usage",
     "ModelInfo",
     "ModelCapabilities",
+    "LoadedModel",
+    "DownloadProgress",
+    "DownloadResult",
     "discover",
     "ProviderError",
     "NetworkError",
@@ -34,6 +37,7 @@ EXPECTED = {
     "RateLimitError",
     "ServiceNotFoundError",
     "ConfigurationError",
+    "DownloadError",
 }
 
 

@@ -59,13 +59,13 @@ def test_models(fake: FakeLMStudio, config: LMStudioConfig, clock: FakeClock) ->
         clock.advance(6)
         assert p.supports_model("late/model")
     assert calls(fake, "GET", "/v1/models") == 2
-    assert calls(fake, "GET", "/api/v0/models") == 1
+    assert calls(fake, "GET", "/api/v1/models") == 1
 
 
 def test_capabilities_fallback(
     fake: FakeLMStudio, config: LMStudioConfig, clock: FakeClock
 ) -> None:
-    fake.models.fail(404, "Not Found", times=1)
+    fake.models.fail(404, "Not Found", times=2)  # /api/v1/models, then /api/v0/models
     with provider(config, clock) as p:
         caps = p.model_capabilities(MODEL)
     assert caps is not None and caps.source == "fallback"

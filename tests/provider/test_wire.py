@@ -326,3 +326,41 @@ def test_a_body_that_is_not_json_is_quoted_without_the_token() -> None:
         502, b"y" * 190 + SECRET.encode(), method="GET", path="/", secret=SECRET
     )
     assert not any(SECRET[i : i + 8] in str(error) for i in range(len(SECRET) - 7))
+
+
+def test_v1_answers_are_checked() -> None:
+    from pytest_lmstudio.provider._wire import (
+        ShapeError,
+        parse_download,
+        parse_loaded,
+        parse_v1_models,
+    )
+
+    assert parse_download({"status": "already_downloaded"}) is None
+    with pytest.raises(ShapeError, match="job_id"):
+        parse_download({"status": "downloading"})
+    with pytest.raises(ShapeError, match="downloaded_bytes"):
+        parse_download({"status": "downloading", "job_id": "j", "downloaded_bytes": "1"})
+    with pytest.raises(ShapeError, match="instance_id"):
+        parse_loaded({"status": "loaded"})
+    with pytest.raises(ShapeError, match=r"models\[0\].loaded_instances\[0\].id"):
+        parse_v1_models({"models": [{"key": "k", "loaded_instances": [{}]}]})
+    model = parse_v1_models(
+        {
+            "models": [
+                {
+                    "type": "llm",
+                    "key": "k",
+                    "max_context_length": 8192,
+                    "quantization": {"name": "Q4_K_M", "bits_per_weight": 4},
+                    "loaded_instances": [
+                        {"id": "k", "config": {"context_length": 2048}},
+                        {"id": "k:2", "config": {"context_length": 4096}},
+                    ],
+                    "capabilities": {"vision": True, "trained_for_tool_use": False},
+                }
+            ]
+        }
+    )["k"]
+    assert (model.type, model.quantization, model.loaded_context_length) == ("vlm", "Q4_K_M", 2048)
+    assert model.loaded_instances == ("k", "k:2") and model.vision and not model.reasoning
