@@ -20,7 +20,7 @@ import math
 import random
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from faker.providers.lorem.en_US import Provider as _LoremProvider
@@ -70,11 +70,15 @@ def message_text(content: Any) -> str:
 
 
 def prompt_tokens_for_chat(body: dict[str, Any]) -> int:
-    total = 0
-    for message in body.get("messages") or ():
-        if isinstance(message, dict):
-            total += count_tokens(message_text(message.get("content")))
-    tools = body.get("tools")
+    texts = [
+        message_text(m.get("content")) for m in body.get("messages") or () if isinstance(m, dict)
+    ]
+    return prompt_tokens_for_texts(texts, body.get("tools"))
+
+
+def prompt_tokens_for_texts(texts: Iterable[str], tools: Any = None) -> int:
+    """The prompt's tokens: its messages' texts, and the JSON of the tool definitions."""
+    total = sum(count_tokens(text) for text in texts)
     if tools:
         total += count_tokens(json.dumps(tools, separators=(",", ":")))
     return total

@@ -9,8 +9,8 @@ from typing import Any
 from .._content import (
     count_tokens,
     message_text,
-    prompt_tokens_for_chat,
     prompt_tokens_for_completion,
+    prompt_tokens_for_texts,
 )
 from .._json import dumps
 from .._schema_json import UnsupportedSchema
@@ -186,7 +186,7 @@ def turn_of(kind: TurnKind, body: dict[str, Any], api: str) -> Turn:
             requested,
             stream=stream,
             texts=texts,
-            prompt_tokens=prompt_tokens_for_chat(body),
+            prompt_tokens=prompt_tokens_for_texts(texts, body.get("tools")),
             max_tokens=token_limit(body),
             forced_tool=forced_tool(body),
             output_schema=output_schema(body),

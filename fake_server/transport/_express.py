@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.helpers import rfc822_formatted_time
 
 from .._json import dumps
 
@@ -38,20 +39,22 @@ def etag(data: bytes) -> str:
 def express_json(
     status: int, document: Any, cors: bool, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    """A JSON answer as Express's ``res.json`` sends it (a 204: no body)."""
+    """A JSON answer as Express's ``res.json`` sends it (a 204: no body), its head already in
+    Express's order (``express_order`` then only drops aiohttp's ``Server``)."""
     if status == 204:
         return web.Response(status=204, headers={"X-Powered-By": "Express", **(headers or {})})
     data = dumps(document).encode("utf-8")
-    out = {
-        "X-Powered-By": "Express",
-        "Content-Type": JSON_TYPE,
-        "ETag": etag(data),
-        "Keep-Alive": "timeout=5",
-    }
+    out = {"X-Powered-By": "Express"}
     if cors:
         out.update(CORS_HEADERS)
     if headers:
         out.update(headers)
+    out["Content-Type"] = JSON_TYPE
+    out["Content-Length"] = str(len(data))
+    out["ETag"] = etag(data)
+    out["Date"] = rfc822_formatted_time()
+    out["Connection"] = "keep-alive"
+    out["Keep-Alive"] = "timeout=5"
     return web.Response(status=status, body=data, headers=out)
 
 
@@ -83,6 +86,12 @@ async def express_order(request: web.BaseRequest, response: web.StreamResponse) 
     headers = response.headers
     headers.popall("Server", None)
     if "X-Powered-By" not in headers:
+        return
+    if headers.get("Keep-Alive") == "timeout=5" and "ETag" in headers:
+        # express_json built the head in order; only a connection that will close differs
+        if not response.keep_alive:
+            headers["Connection"] = "close"
+            headers.popall("Keep-Alive", None)
         return
     if response.keep_alive and "Connection" not in headers:
         headers["Connection"] = "keep-alive"
