@@ -46,7 +46,7 @@ wrk:
 	  { $(APT_GET) install wrk || { $(APT_GET) update && $(APT_GET) install wrk; }; } >/dev/null; } || \
 	  echo "wrk not installed: bench_throughput.py uses its Python load generator"
 
-# Every benchmark in tests/benchmarks, then docs/benchmarks.md (about 5 minutes on 2 cores).
+# Every benchmark in tests/benchmarks, then docs/benchmarks.md (about 10 minutes on 2 cores).
 bench: $(BENCH_STAMP) wrk
 	$(BIN)/python tests/benchmarks/run_all.py
 
