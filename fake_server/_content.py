@@ -69,13 +69,6 @@ def message_text(content: Any) -> str:
     return ""
 
 
-def prompt_tokens_for_chat(body: dict[str, Any]) -> int:
-    texts = [
-        message_text(m.get("content")) for m in body.get("messages") or () if isinstance(m, dict)
-    ]
-    return prompt_tokens_for_texts(texts, body.get("tools"))
-
-
 def prompt_tokens_for_texts(texts: Iterable[str], tools: Any = None) -> int:
     """The prompt's tokens: its messages' texts, and the JSON of the tool definitions."""
     total = sum(count_tokens(text) for text in texts)
