@@ -60,12 +60,6 @@ def route_table(control: Control) -> list[Route]:
     ]
 
 
-#: Verdicts of rules already checked, by what decides them: a suite that scripts the same
-#: answer in every test pays for the five doors' encoders once, not once a test.
-_CHECKED: dict[tuple[str, ...], list[str]] = {}
-_CHECKED_LIMIT = 1024
-
-
 def rule_problems(rule: Rule, state: State) -> list[str]:
     """What is wrong with the answers ``rule`` would send, through each door it can answer
     (checked by the encoders that will send them). Empty when nothing is."""
@@ -76,24 +70,6 @@ def rule_problems(rule: Rule, state: State) -> list[str]:
         if served
         else Model("preview-model", type="embeddings" if rule.route == "embeddings" else "llm")
     )
-    key = (
-        repr(rule.action),
-        rule.route,
-        str(rule.matcher.api),
-        state.profile.name,
-        str(state.reasoning_format),
-        repr(model),
-    )
-    found = _CHECKED.get(key)
-    if found is None:
-        found = _problems(rule, state, model)
-        if len(_CHECKED) >= _CHECKED_LIMIT:
-            _CHECKED.clear()
-        _CHECKED[key] = found
-    return list(found)
-
-
-def _problems(rule: Rule, state: State, model: Model) -> list[str]:
     for api, native in ((openai.API, False), (rest_v0.API, True)):
         if rule.matcher.api in (None, api):
             problems = openai.preview(rule, state, model, native)
