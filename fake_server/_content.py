@@ -39,12 +39,18 @@ __all__ = [
     "ContentSource",
     "count_tokens",
     "split_tokens",
+    "token_texts",
 ]
 
 
 def count_tokens(text: str) -> int:
     """The fake's token count for ``text``: words plus punctuation marks."""
     return len(_TOKEN.findall(text))
+
+
+def token_texts(text: str) -> list[str]:
+    """The tokens of ``text`` by the fake's rule (``len(token_texts(t)) == count_tokens(t)``)."""
+    return _TOKEN.findall(text)
 
 
 def split_tokens(text: str) -> list[str]:

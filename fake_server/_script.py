@@ -102,7 +102,8 @@ class RouteScript:
         """Narrow the next rule to requests for ``model``, whose text has ``contains``,
         that are (or are not) streamed, or that came through one door (``api``: "openai"
         for ``/v1``, "rest-v0" for ``/api/v0``, "rest-v1" for ``/api/v1``, "responses" for
-        ``/v1/responses``, "messages" for ``/v1/messages``)."""
+        ``/v1/responses``, "messages" for ``/v1/messages``, "sdk" for the websockets of LM
+        Studio's own SDKs)."""
         for name, value in (("model", model), ("contains", contains)):
             if value is not None and not isinstance(value, str):
                 raise ScriptError(f"when({name}=...) takes a string, got {value!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .._catalog import Model, Purpose
 from ..engine import Rule, State
-from . import admin, messages, openai, responses, rest_v0, rest_v1, system
+from . import admin, messages, openai, responses, rest_v0, rest_v1, sdk, system
 from ._base import (
     ApiAnswer,
     Call,
@@ -20,12 +20,17 @@ from ._base import (
     Out,
     RawOut,
     Route,
+    Socket,
+    SocketOut,
+    SocketSession,
     SseOut,
 )
 from .admin import ADMIN_PREFIX, Control
 
 #: The doors a rule can be narrowed to with ``when(api=...)``.
-APIS: tuple[str, ...] = (openai.API, rest_v0.API, rest_v1.API, responses.API, messages.API)
+APIS: tuple[str, ...] = (
+    openai.API, rest_v0.API, rest_v1.API, responses.API, messages.API, sdk.API,
+)  # fmt: skip
 
 __all__ = [
     "ADMIN_PREFIX",
@@ -40,6 +45,9 @@ __all__ = [
     "Out",
     "RawOut",
     "Route",
+    "Socket",
+    "SocketOut",
+    "SocketSession",
     "SseOut",
     "route_table",
     "rule_problems",
@@ -56,6 +64,7 @@ def route_table(control: Control) -> list[Route]:
         *messages.routes(),
         *system.routes(),
         *admin.routes(control),
+        *sdk.routes(),
         system.catch_all(),
     ]
 
@@ -84,5 +93,9 @@ def rule_problems(rule: Rule, state: State) -> list[str]:
         if problems:
             return problems
     if rule.matcher.api in (None, messages.API):
-        return messages.preview(rule, state, model)
+        problems = messages.preview(rule, state, model)
+        if problems:
+            return problems
+    if rule.matcher.api in (None, sdk.API):
+        return sdk.preview(rule, state, model)
     return []

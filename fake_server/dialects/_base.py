@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .._journal import RecordedRequest
 from ..engine import Decision, Engine, Fault, State, Stream
@@ -24,6 +24,9 @@ __all__ = [
     "Out",
     "RawOut",
     "Route",
+    "Socket",
+    "SocketOut",
+    "SocketSession",
     "SseOut",
     "fault_out",
 ]
@@ -94,7 +97,47 @@ class FaultOut:
     fault: Fault
 
 
-Out = JsonOut | RawOut | SseOut | FaultOut
+class Socket(Protocol):
+    """The shell's side of an upgraded websocket, as a door's session drives it."""
+
+    async def send(self, text: str) -> None:
+        """Send one text frame (waits while the peer's buffer is full)."""
+
+    async def close(self) -> None:
+        """End the connection with a websocket close frame (code 1000)."""
+
+    def cut(self, *, reset: bool = False) -> None:
+        """Take the connection away with no close frame (``reset``: a TCP RST)."""
+
+    def write_raw(self, data: bytes) -> None:
+        """Bytes straight onto the connection, outside websocket framing (garbage)."""
+
+    async def held(self) -> None:
+        """Return when held answers are let go (``reset()`` or ``close()``)."""
+
+
+class SocketSession(Protocol):
+    """One websocket connection's protocol, fed every frame the client sends."""
+
+    async def receive(self, text: str | None) -> None:
+        """A text frame; None for a frame that is not text (binary)."""
+
+    async def closed(self) -> None:
+        """The connection is gone: stop whatever still answers on it."""
+
+
+@dataclass(slots=True)
+class SocketOut:
+    """Upgrade to a websocket: ``open(socket)`` makes the session that speaks on it; frames
+    up to ``max_message_bytes`` are read."""
+
+    open: Callable[[Socket], SocketSession]
+    max_message_bytes: int
+    #: unused: a session applies its calls' faults itself (the field every answer has)
+    fault: Fault | None = None
+
+
+Out = JsonOut | RawOut | SseOut | FaultOut | SocketOut
 
 
 @dataclass(frozen=True, slots=True)

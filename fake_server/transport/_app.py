@@ -32,6 +32,7 @@ from ..dialects import (
     Out,
     RawOut,
     Route,
+    SocketOut,
     SseOut,
     route_table,
 )
@@ -39,6 +40,7 @@ from ..engine import Engine, Fault, State
 from ._express import JSON_TYPE, express_json, express_order, plain_json
 from ._faults import MALFORMED_BODY, Handled, deliver_body, fault_rng, replace_answer, settle
 from ._sse import send_sse
+from ._websocket import serve_socket
 
 __all__ = ["ENGINE", "HELD", "LOOPBACK_HOSTS", "Held", "ShellSettings", "build_app"]
 
@@ -337,6 +339,8 @@ async def _deliver(
         await replace_answer(request, entry, out.fault, rng, held.wait)
     if isinstance(out, SseOut):
         return await send_sse(request, entry, out, state, held.wait)
+    if isinstance(out, SocketOut):
+        return await serve_socket(request, entry, out, held.wait)
     if isinstance(out, RawOut):
         headers = {"Content-Type": out.content_type, **out.headers}
         response = web.Response(status=out.status, body=out.body, headers=headers)

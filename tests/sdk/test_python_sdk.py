@@ -1,0 +1,192 @@
+"""The real ``lmstudio`` Python SDK against the fake: models, predictions, embeddings,
+loading, failures and auth, every frame checked against the SDK's schema (conftest)."""
+
+from __future__ import annotations
+
+import httpx
+import lmstudio as lms
+import pydantic
+import pytest
+
+from fake_server import FakeLMStudio
+
+from .frames import FrameRecorder
+
+MODEL = "qwen/qwen3-8b"
+EMBEDDER = "text-embedding-nomic-embed-text-v1.5"
+TOKEN = "sk-lm-Abc12345:Zyx9876543210abcdefG"
+
+
+def test_lists_downloaded_and_loaded_models(client: lms.Client, fake: FakeLMStudio) -> None:
+    downloaded = client.list_downloaded_models()
+    assert [m.model_key for m in downloaded] == [m.id for m in fake.catalog]
+    assert {type(m).__name__ for m in downloaded} == {"DownloadedLlm", "DownloadedEmbeddingModel"}
+    assert [m.identifier for m in client.llm.list_loaded()] == [MODEL]
+    assert client.embedding.list_loaded() == []
+    info = client.llm.model(MODEL).get_info()
+    assert (info.model_key, info.context_length, info.max_context_length) == (MODEL, 4096, 40960)
+
+
+def test_model_already_loaded_and_loaded_on_demand(client: lms.Client, fake: FakeLMStudio) -> None:
+    fake.add_model("slow-model-7b", loaded=False, load_seconds=0.3)
+    progress: list[float] = []
+    assert client.llm.model(MODEL, on_load_progress=progress.append).identifier == MODEL
+    assert progress == [1.0]  # already loaded: the SDK reports it done at once
+    progress.clear()
+    model = client.llm.model("slow-model-7b", on_load_progress=progress.append)
+    assert model.identifier == "slow-model-7b"
+    assert progress[0] == 0.0 and progress[-1] == 1.0 and len(progress) >= 4
+    assert progress == sorted(progress)
+    loaded = {m.id: m.loaded for m in fake.catalog}
+    assert loaded["slow-model-7b"] is True
+    assert loaded[MODEL] is True  # loaded up front, not JIT: auto-evict leaves it
+
+
+def test_unknown_model_is_model_not_found(client: lms.Client) -> None:
+    with pytest.raises(lms.LMStudioModelNotFoundError, match="no-such-model"):
+        client.llm.model("no-such-model")
+
+
+def test_respond_and_stream_joined_equal_the_result(client: lms.Client, fake: FakeLMStudio) -> None:
+    fake.chat.reply("Hello from the fake.")
+    model = client.llm.model(MODEL)
+    result = model.respond("Hello there")
+    assert result.content == "Hello from the fake."
+    assert result.stats.stop_reason == "eosFound"
+    assert result.stats.predicted_tokens_count == 5
+    stream = model.respond_stream("Hello there")
+    pieces = [fragment.content for fragment in stream]
+    assert len(pieces) > 1
+    assert "".join(pieces) == stream.result().content
+    # The same stats as the native REST door reports for the same prompt and answer.
+    native = httpx.post(
+        f"{fake.url}/api/v0/chat/completions",
+        json={"model": MODEL, "messages": [{"role": "user", "content": "Hello there"}]},
+    ).json()["stats"]
+    assert result.stats.tokens_per_second == native["tokens_per_second"]
+    assert result.stats.time_to_first_token_sec == native["time_to_first_token"]
+
+
+def test_prediction_config_reaches_the_engine(client: lms.Client, fake: FakeLMStudio) -> None:
+    model = client.llm.model(MODEL)
+    result = model.respond("Tell me", config={"maxTokens": 3, "temperature": 0.2})
+    assert result.stats.predicted_tokens_count == 3
+    assert result.stats.stop_reason == "maxPredictedTokensReached"
+    assert result.prediction_config.temperature == 0.2
+    fake.chat.reply("one two. three four")
+    stopped = model.respond("Count", config={"stopStrings": ["."]})
+    assert (stopped.content, stopped.stats.stop_reason) == ("one two", "stopStringFound")
+
+
+class Book(pydantic.BaseModel):
+    title: str
+    author: str
+    year: int
+
+
+def test_structured_output_with_a_pydantic_model(client: lms.Client) -> None:
+    result = client.llm.model(MODEL).respond("A book, please", response_format=Book)
+    assert isinstance(result.parsed, dict)
+    book = Book.model_validate(result.parsed)
+    assert book.title and book.author
+
+
+def test_embed_a_string_and_a_list(client: lms.Client, fake: FakeLMStudio) -> None:
+    model = client.embedding.model(EMBEDDER)
+    one = model.embed("Hello")
+    assert len(one) == 768
+    assert model.embed(["Hello", "World"])[0] == one
+    http = httpx.post(f"{fake.url}/v1/embeddings", json={"model": EMBEDDER, "input": "Hello"})
+    assert http.json()["data"][0]["embedding"] == one  # the same vector through every door
+
+
+def test_tokens_and_context(client: lms.Client) -> None:
+    model = client.llm.model(MODEL)
+    assert model.count_tokens("Hello, world!") == 4
+    assert len(model.tokenize("Hello, world!")) == 4
+    assert model.get_context_length() == 4096
+
+
+def test_load_new_instance_and_unload(client: lms.Client, fake: FakeLMStudio) -> None:
+    second = client.llm.load_new_instance(MODEL, ttl=None)
+    assert second.identifier == f"{MODEL}:2"
+    assert [m.identifier for m in client.llm.list_loaded()] == [MODEL, f"{MODEL}:2"]
+    second.unload()
+    client.llm.unload(MODEL)
+    assert client.llm.list_loaded() == []
+    assert not any(m.loaded for m in fake.catalog)
+    with pytest.raises(lms.LMStudioServerError, match="Cannot find model with identifier"):
+        client.llm.unload(MODEL)
+
+
+def test_scripted_failure_is_the_sdks_server_error(client: lms.Client, fake: FakeLMStudio) -> None:
+    fake.chat.when(api="sdk").fail(
+        500, "The model has crashed without additional information.", times=1
+    )
+    with pytest.raises(lms.LMStudioServerError, match="Chat response error: The model has crashed"):
+        client.llm.model(MODEL).respond("Hello")
+    fake.chat.stream(["Hel", "lo", "!"], error_after=2, error_message="Out of memory")
+    with pytest.raises(lms.LMStudioServerError, match="Out of memory"):
+        client.llm.model(MODEL).respond("Hello")
+
+
+def test_dropped_socket_mid_prediction(client: lms.Client, fake: FakeLMStudio) -> None:
+    fake.chat.stream(["Hel", "lo", " there", "!"], drop_after=2)
+    stream = client.llm.model(MODEL).respond_stream("Hello")
+    with pytest.raises(lms.LMStudioWebsocketError, match="disconnected"):
+        for _ in stream:
+            pass
+    assert fake.requests[-1].fault == "stream dropped after 2 fragments"
+
+
+def test_cancelling_a_stream(client: lms.Client, fake: FakeLMStudio) -> None:
+    fake.chat.stream([f"tok{i} " for i in range(50)], interval=0.05)
+    stream = client.llm.model(MODEL).respond_stream("Count slowly")
+    seen = []
+    for fragment in stream:
+        seen.append(fragment.content)
+        if len(seen) == 1:
+            stream.cancel()
+    assert seen[0] == "tok0 "
+    result = stream.result()
+    assert result.stats.stop_reason == "userStopped"
+    assert result.stats.predicted_tokens_count < 50
+    assert fake.requests[-1].error == "cancelled by the client"
+
+
+def test_when_api_sdk_narrows_a_rule(client: lms.Client, fake: FakeLMStudio) -> None:
+    fake.chat.when(api="sdk").reply("only the SDK hears this")
+    assert client.llm.model(MODEL).respond("Hi").content == "only the SDK hears this"
+    http = httpx.post(
+        f"{fake.url}/v1/chat/completions",
+        json={"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    assert http.json()["choices"][0]["message"]["content"] != "only the SDK hears this"
+
+
+def test_journal_and_check_cover_the_door(client: lms.Client, fake: FakeLMStudio) -> None:
+    fake.chat.reply("twice", times=2)
+    client.llm.model(MODEL).respond("Once")
+    seen = [(r.method, r.path, r.api) for r in fake.requests if r.api == "sdk"]
+    assert ("RPC", "/llm/listLoaded", "sdk") not in seen
+    assert ("CHANNEL", "/llm/getOrLoad", "sdk") in seen
+    assert ("CHANNEL", "/llm/predict", "sdk") in seen
+    predict = next(r for r in fake.requests if r.path == "/llm/predict")
+    assert predict.model == MODEL and predict.status == 200 and predict.rule is not None
+    assert predict.json["history"]["messages"][0]["content"][0]["text"] == "Once"
+    with pytest.raises(Exception, match="used 1 of 2") as failed:
+        fake.check()
+    assert "CHANNEL /llm/predict model=qwen/qwen3-8b -> 200 rule=#" in str(failed.value)
+    fake.reset()  # the teardown check passes
+
+
+def test_api_token_required(fake: FakeLMStudio, recorder: FrameRecorder) -> None:
+    fake.require_api_token(TOKEN)
+    with lms.Client(recorder.host, api_token=TOKEN) as client:
+        assert [m.identifier for m in client.llm.list_loaded()] == [MODEL]
+    with lms.Client(recorder.host, api_token="sk-lm-Abc12345:WRONGxxxxxxxxxxxxxxx") as client:
+        with pytest.raises(lms.LMStudioServerError, match="Authentication failed"):
+            client.llm.list_loaded()
+    with lms.Client(recorder.host) as client:
+        with pytest.raises(lms.LMStudioServerError, match="requires an API token"):
+            client.llm.list_loaded()
