@@ -184,9 +184,14 @@ def test_api_token_required(fake: FakeLMStudio, recorder: FrameRecorder) -> None
     fake.require_api_token(TOKEN)
     with lms.Client(recorder.host, api_token=TOKEN) as client:
         assert [m.identifier for m in client.llm.list_loaded()] == [MODEL]
-    with lms.Client(recorder.host, api_token="sk-lm-Abc12345:WRONGxxxxxxxxxxxxxxx") as client:
-        with pytest.raises(lms.LMStudioServerError, match="Authentication failed"):
-            client.llm.list_loaded()
-    with lms.Client(recorder.host) as client:
-        with pytest.raises(lms.LMStudioServerError, match="requires an API token"):
-            client.llm.list_loaded()
+    wrong = "sk-lm-Abc12345:WRONGxxxxxxxxxxxxxxx"
+    with (
+        lms.Client(recorder.host, api_token=wrong) as client,
+        pytest.raises(lms.LMStudioServerError, match="Authentication failed"),
+    ):
+        client.llm.list_loaded()
+    with (
+        lms.Client(recorder.host) as client,
+        pytest.raises(lms.LMStudioServerError, match="requires an API token"),
+    ):
+        client.llm.list_loaded()
