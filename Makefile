@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+DOCS_STAMP := $(VENV)/.installed-docs
 APT_GET := DEBIAN_FRONTEND=noninteractive timeout 300 apt-get -qq -y
 
-.PHONY: serve test lint typecheck unasync bench wrk fuzz load clean
+.PHONY: serve test lint typecheck unasync bench wrk fuzz load docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,15 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(BENCH_STAMP)
 
+# The documentation site (mkdocs.yml) into site/, strict: a broken link or an anchor that is not
+# there fails the build. NO_MKDOCS_2_WARNING silences mkdocs-material's banner about MkDocs 2.
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 # bench_throughput.py's load generator: Debian's wrk, installed when it is missing and we are
 # root. Elsewhere, or when it cannot be installed, the benchmark's Python load generator stands in.
 wrk:
@@ -60,4 +70,4 @@ load: $(STAMP)
 	timeout 300 $(BIN)/python -m tests.fuzz.load
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build dist site .mypy_cache .ruff_cache .pytest_cache
