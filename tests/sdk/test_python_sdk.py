@@ -195,3 +195,83 @@ def test_api_token_required(fake: FakeLMStudio, recorder: FrameRecorder) -> None
         pytest.raises(lms.LMStudioServerError, match="requires an API token"),
     ):
         client.llm.list_loaded()
+
+
+def add(a: int, b: int) -> int:
+    """Given two numbers a and b, returns the sum of them."""
+    return a + b
+
+
+def test_act_runs_a_tool_and_answers(client: lms.Client, fake: FakeLMStudio) -> None:
+    fake.chat.reply(tool_calls=[{"name": "add", "arguments": {"a": 12, "b": 30}}], times=1)
+    fake.chat.when(contains="42").reply("12 + 30 is 42.", times=1)
+    messages: list[lms.AnyChatMessage] = []
+    result = client.llm.model(MODEL).act("What is 12 + 30?", [add], on_message=messages.append)
+    assert result.rounds == 2
+    assert "12 + 30 is 42." in str(messages[-1])
+    second = [r for r in fake.requests if r.path == "/llm/predict"][-1].json
+    tool_result = second["history"]["messages"][-1]["content"][0]
+    assert tool_result["type"] == "toolCallResult" and tool_result["content"] == "42"
+
+
+def test_images_and_completions(client: lms.Client, fake: FakeLMStudio) -> None:
+    image = client.files.prepare_image(b"\x89PNG\r\n\x1a\n" + b"0" * 64, "cat.png")
+    assert (image.file_type, image.size_bytes) == ("image", 72)
+    fake.chat.when(contains="What is this?").reply("A cat.")
+    chat = lms.Chat()
+    chat.add_user_message("What is this?", images=[image])
+    assert client.llm.model(MODEL).respond(chat).content == "A cat."
+    fake.chat.when(contains="Once upon").reply(" a time.")
+    assert client.llm.model(MODEL).complete("Once upon").content == " a time."
+
+
+def test_stalled_stream_and_dropped_embedding(client: lms.Client, fake: FakeLMStudio) -> None:
+    fake.chat.stream(["Hel", "lo"], stall_after=1, times=1)
+    stream = client.llm.model(MODEL).respond_stream("Hello")
+    seen = []
+    with pytest.raises(lms.LMStudioWebsocketError):
+        for fragment in stream:
+            seen.append(fragment.content)
+            assert fake.requests[-1].fault == "stream stalled after 1 fragments"
+            fake.reset()  # lets the stalled stream go: the fake then closes the connection
+    assert seen == ["Hel"]
+    fake.embeddings.when(api="sdk").drop(times=1)
+    with pytest.raises(lms.LMStudioWebsocketError):
+        client.embedding.model(EMBEDDER).embed("Hello")
+    assert fake.requests[-1].fault == "drop: the connection closed"
+    assert fake.requests[-1].path == "/embedding/embedString"
+
+
+@pytest.mark.parametrize(
+    ("script", "raised", "note"),
+    [
+        ("reset_connection", lms.LMStudioWebsocketError, "reset_connection: TCP reset"),
+        ("garbage", lms.LMStudioWebsocketError, "garbage: 64 random bytes"),
+        ("malformed", lms.LMStudioWebsocketError, "malformed: a frame that is not JSON"),
+        ("truncate", lms.LMStudioWebsocketError, "truncate: the connection cut after"),
+        ("slow_body", None, "slow_body: 100000 bytes/s"),
+        ("not_done", lms.LMStudioRuntimeError, None),
+    ],
+)
+def test_wire_faults_reach_the_sdk(
+    client: lms.Client, fake: FakeLMStudio, recorder: FrameRecorder, script: str,
+    raised: type[Exception] | None, note: str | None,
+) -> None:  # fmt: skip
+    scripts = {
+        "truncate": lambda: fake.chat.truncate(300, times=1),
+        "slow_body": lambda: fake.chat.slow_body(100_000, times=1),
+        "not_done": lambda: fake.chat.stream(["a", "b"], done=False, times=1),
+    }
+    scripts.get(script, lambda: getattr(fake.chat, script)(times=1))()
+    model = client.llm.model(MODEL)
+    if raised is None:
+        assert model.respond("Hello").content
+    else:
+        with pytest.raises(raised):
+            model.respond("Hello")
+    predict = [r for r in fake.requests if r.path == "/llm/predict"][-1]
+    assert note is None or (predict.fault or "").startswith(note)
+    if script == "malformed":  # the one frame that is not JSON, on purpose
+        broken = [f for f in recorder.frames if not f.text.startswith("{") or f.text[-1] != "}"]
+        assert len(broken) == 1 and not broken[0].to_server
+        recorder.frames.remove(broken[0])

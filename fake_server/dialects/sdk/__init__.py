@@ -18,6 +18,7 @@ from ...engine import Decision, Reply, Rule, State, Stream, Turn, compose
 from .._base import Call, JsonOut, Out, Route, SocketOut
 from ..openai import ERRORS
 from ..system import unexpected
+from ._files import upload_file_base64
 from ._frames import Field
 from ._models import (
     count_tokens_rpc,
@@ -33,7 +34,7 @@ from ._models import (
     unload_model,
     version,
 )
-from ._predict import apply_prompt_template, encode, history_issues, predict
+from ._predict import apply_prompt_template, complete_raw_text, encode, history_issues, predict
 from ._protocol import Endpoint, Namespace
 from ._session import API, Session
 
@@ -117,6 +118,16 @@ def _namespaces() -> dict[str, Namespace]:
         },
         _predict_extra,
     )
+    llm_channels["completeRawText"] = Endpoint(
+        complete_raw_text,
+        {
+            "modelSpecifier": (dict, True),
+            "rawPrompt": (str, True),
+            "predictionConfigStack": _STACK,
+            "fuzzyPresetIdentifier": (str, False),
+        },
+        lambda p: specifier_issues(p.get("modelSpecifier"), "creationParameter.modelSpecifier"),
+    )
     embedding_rpcs, embedding_channels = _model_endpoints("embedding")
     embedding_rpcs["embedString"] = Endpoint(
         embed_string,
@@ -130,9 +141,17 @@ def _namespaces() -> dict[str, Namespace]:
             "system",
             {"listDownloadedModels": Endpoint(list_downloaded), "version": Endpoint(version)},
         ),
+        Namespace(
+            "files",
+            {
+                "uploadFileBase64": Endpoint(
+                    upload_file_base64, {"name": (str, True), "contentBase64": (str, True)}
+                )
+            },
+        ),
         # Namespaces the SDKs open (some eagerly) whose endpoints the fake does not serve:
         # a call there gets LM Studio's warning and an error, never silence.
-        *(Namespace(n) for n in ("files", "repository", "plugins", "diagnostics", "runtime")),
+        *(Namespace(n) for n in ("repository", "plugins", "diagnostics", "runtime")),
     ]
     return {n.name: n for n in spaces}
 

@@ -186,7 +186,7 @@ async def decided(request: Request, turn: Turn) -> Decision:
     decision = await request.engine.decide(turn, request.state, request.entry)
     fault = decision.fault
     if fault is not None:
-        if fault.replaces_answer:
+        if fault.replaces_answer or fault.kind == "malformed":  # a frame is all or nothing
             await request.break_off(fault)
         request.fault = fault
     return decision
@@ -348,7 +348,7 @@ async def get_or_load(request: Request, channel: Channel) -> None:
             request.entry.model = model.id
             info = instance_info(model, number)
     if found is not None:
-        await channel.send({"type": "alreadyLoaded", "info": info})
+        await channel.finish({"type": "alreadyLoaded", "info": info})
         return
     model = _downloaded(request, identifier)
     request.entry.model = model.id
@@ -366,7 +366,7 @@ async def get_or_load(request: Request, channel: Channel) -> None:
         load.cancel()
     with request.engine.lock:
         info = instance_info(model, model.instances[0] if model.instances else 1)
-    await channel.send({"type": "loadSuccess", "info": info})
+    await channel.finish({"type": "loadSuccess", "info": info})
 
 
 async def load_model(request: Request, channel: Channel) -> None:
@@ -404,4 +404,4 @@ async def load_model(request: Request, channel: Channel) -> None:
             model.load_ttl = ttl_ms / 1000
         model.last_used = request.state.clock()
         info = instance_info(model, number)
-    await channel.send({"type": "success", "info": info})
+    await channel.finish({"type": "success", "info": info})

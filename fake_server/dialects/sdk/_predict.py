@@ -37,7 +37,13 @@ from ._models import decided, fail_error, raw_frame, resolved
 from ._protocol import Channel, Gone, Request, SdkError
 from ._shapes import error, instance_info, kv_config, load_config, prediction_stats
 
-__all__ = ["apply_prompt_template", "history_issues", "predict", "stack_fields"]
+__all__ = [
+    "apply_prompt_template",
+    "complete_raw_text",
+    "history_issues",
+    "predict",
+    "stack_fields",
+]
 
 STRUCTURED = "llm.prediction.structured"
 TOOLS = "llm.prediction.tools"
@@ -143,6 +149,26 @@ def _turn(request: Request, model: Model, config: dict[str, Any]) -> Turn:
 
 
 async def predict(request: Request, channel: Channel) -> None:
+    """A chat turn (``fake.chat`` rules answer it)."""
+    await _predict(request, channel, raw=False)
+
+
+async def complete_raw_text(request: Request, channel: Channel) -> None:
+    """``complete()`` of ``@lmstudio/sdk`` 2.x: a text-completion turn of ``rawPrompt``
+    (``fake.completions`` rules answer it), answered like ``predict`` without tool calls."""
+    await _predict(request, channel, raw=True)
+
+
+def _completion_turn(request: Request, model: Model, config: dict[str, Any]) -> Turn:
+    prompt = request.parameter["rawPrompt"]
+    body = {"model": model.id, "prompt": prompt, "config": config}
+    return Turn(
+        "completions", "sdk", body, model.id, stream=True, texts=(prompt,),
+        prompt_tokens=count_tokens(prompt), max_tokens=_max_tokens(config),
+    )  # fmt: skip
+
+
+async def _predict(request: Request, channel: Channel, *, raw: bool) -> None:
     parameter = request.parameter
     preset = parameter.get("fuzzyPresetIdentifier")
     if isinstance(preset, str):
@@ -150,7 +176,7 @@ async def predict(request: Request, channel: Channel) -> None:
     model, number = resolved(request, parameter["modelSpecifier"])
     request.entry.model = model.id
     config = stack_fields(parameter["predictionConfigStack"])
-    turn = _turn(request, model, config)
+    turn = _completion_turn(request, model, config) if raw else _turn(request, model, config)
     try:
         decision = await decided(request, turn)
     except ContextOverflow as overflow:
@@ -164,7 +190,7 @@ async def predict(request: Request, channel: Channel) -> None:
     if isinstance(action, Raw):
         raise raw_frame(action)
     if isinstance(action, Respond):
-        await channel.send(action.json)  # one packet, as given
+        await channel.finish(action.json)  # one packet, as given
         return
     if isinstance(action, Fail):
         raise SdkError(fail_error(action), action.status)
@@ -343,7 +369,7 @@ async def _stream(
     with request.engine.lock:
         info = instance_info(model, number)
         loaded = load_config(model)
-    await channel.send(
+    await channel.finish(
         {
             "type": "success",
             "stats": stats,

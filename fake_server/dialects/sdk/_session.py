@@ -231,8 +231,8 @@ class Session:
         entry = request.entry
         try:
             result = await endpoint.handler(request)
+            entry.status = 200  # before the client can see it
             await request.send(rpc_result(call_id, result))
-            entry.status = 200
         except SdkError as exc:
             entry.status = exc.status
             await self._answer(request, rpc_error(call_id, exc.error))
@@ -371,6 +371,7 @@ class Session:
         entry = request.entry
         if isinstance(exc, Gone):
             if exc.frame is not None:
+                entry.status = 200
                 await self._answer(request, exc.frame)
             return
         if isinstance(exc, ConnectionResetError):
