@@ -9,6 +9,7 @@ each block runs with ``LMSTUDIO_ENDPOINT`` pointed at a fake LM Studio and no LM
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import unicodedata
@@ -168,3 +169,87 @@ def test_internal_link_points_somewhere(page: str, target: str) -> None:
         assert destination.is_relative_to(DOCS), f"{page} links outside the site: {target}"
     if fragment and destination.suffix == ".md":
         assert fragment in anchors(destination), f"{page} links to {target}: no such heading"
+
+
+def test_every_fence_is_closed() -> None:
+    for page in pages():
+        fences = re.findall(r"^```", page.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        assert len(fences) % 2 == 0, f"{page.name}: a code fence is never closed"
+
+
+#: Pages that name private parts on purpose (the layers) or that a script writes.
+INTERNALS = {"docs/architecture.md", "docs/benchmarks.md"}
+#: Names the user pages cite from other packages (besides Python's builtins): pydantic-ai's
+#: ModelBehaviorError, anthropic's NotFoundError.
+FOREIGN = {"NaN", "ModelBehaviorError", "NotFoundError"}
+
+
+def code_spans(doors: bool = True) -> list[str]:
+    """The code spans of the user pages; ``doors=False`` leaves out the door pages, which name
+    the calls of other packages' clients (the lmstudio SDK's ``list_downloaded_models()``)."""
+    spans = []
+    for page in pages():
+        name = page.relative_to(ROOT).as_posix()
+        if name not in INTERNALS and (doors or not name.startswith("docs/doors/")):
+            spans += re.findall(r"`([^`\n]+)`", page.read_text(encoding="utf-8"))
+    return spans
+
+
+def test_every_documented_class_is_public() -> None:
+    import fake_server
+    import pytest_lmstudio
+
+    public = {*fake_server.__all__, *pytest_lmstudio.__all__, *FOREIGN, *dir(builtins)}
+    camel = re.compile(r"(?<![\w.])([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+)\b")
+    named = {name for span in code_spans() for name in camel.findall(span)}
+    assert named - public == set()
+
+
+def test_every_documented_call_exists(server: FakeLMStudio) -> None:
+    import pytest_lmstudio
+    import pytest_lmstudio.plugin
+    from fake_server import FakeLMStudio, RouteScript
+
+    owners = (
+        FakeLMStudio,
+        RouteScript,
+        pytest_lmstudio.SyncLMStudioProvider,
+        pytest_lmstudio.LMStudioProvider,
+        pytest_lmstudio.ToolCall,
+        pytest_lmstudio,
+        pytest_lmstudio.plugin,
+        __builtins__,
+    )
+    spans = code_spans()
+    calls = {m for span in code_spans(doors=False) for m in re.findall(r"^([a-z_]\w*)\(", span)}
+    chains = {m for span in spans for m in re.findall(r"\bfake\.((?:\w+\.)*\w+)\(", span)}
+    calls |= {m for span in spans for m in re.findall(r"\bprovider\.(\w+)\(", span)}
+
+    def exists(name: str) -> bool:
+        return any(
+            name in owner if isinstance(owner, dict) else hasattr(owner, name) for owner in owners
+        )
+
+    def reachable(chain: str) -> bool:
+        target: object = server
+        for name in chain.split("."):
+            if not hasattr(target, name):
+                return False
+            target = getattr(target, name)
+        return True
+
+    missing = {name for name in calls if not exists(name)}
+    missing |= {f"fake.{chain}" for chain in chains if not reachable(chain)}
+    assert missing == set()
+
+
+def test_every_documented_fixture_and_option_exists() -> None:
+    import pytest_lmstudio.plugin as plugin
+
+    source = Path(plugin.__file__).read_text(encoding="utf-8")
+    spans = code_spans()
+    fixtures = {m for span in spans for m in re.findall(r"\b(lmstudio_\w+)", span)}
+    options = {m for span in spans for m in re.findall(r"(--(?:no-)?lmstudio[\w-]*)", span)}
+    missing = {name for name in fixtures if f'"{name}"' not in source and name not in dir(plugin)}
+    missing |= {option for option in options if f'"{option}' not in source}
+    assert missing == set()
