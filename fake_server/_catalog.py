@@ -68,6 +68,9 @@ class Model:
     size_bytes: int | None = None
     #: the loaded instances' numbers: 1 is ``id``, n is ``id:n`` (empty when loaded: [1])
     instance_numbers: list[int] = field(default_factory=list, repr=False)
+    #: identifiers given to instances when they were loaded (the SDK's
+    #: ``load_new_instance(key, "my-model")``), by instance number
+    instance_names: dict[int, str] = field(default_factory=dict, repr=False)
     #: the settings the current load was asked for (``POST /api/v1/models/load``)
     load_options: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -107,6 +110,7 @@ class Model:
         self.jit_loaded = False
         self.loaded_context_length = None
         self.instance_numbers = []
+        self.instance_names = {}
         self.load_options = {}
 
     @property
@@ -117,6 +121,9 @@ class Model:
         return list(self.instance_numbers) or [1]
 
     def instance_id(self, number: int) -> str:
+        name = self.instance_names.get(number)
+        if name is not None:
+            return name
         return self.id if number == 1 else f"{self.id}:{number}"
 
     def add_instance(self) -> int:
@@ -129,6 +136,7 @@ class Model:
     def remove_instance(self, number: int) -> None:
         """Unload one instance; the model is unloaded with its last one."""
         numbers = [n for n in self.instances if n != number]
+        self.instance_names.pop(number, None)
         if numbers:
             self.instance_numbers = numbers
         else:
@@ -141,6 +149,7 @@ class Model:
         if clone.capabilities is not None:
             clone.capabilities = list(clone.capabilities)
         clone.instance_numbers = list(self.instance_numbers)
+        clone.instance_names = dict(self.instance_names)
         clone.load_options = dict(self.load_options)
         return clone
 
@@ -262,15 +271,20 @@ class Catalog:
         self._arrivals.append((at, model))
 
     def instance(self, instance_id: str) -> tuple[Model, int] | None:
-        """The loaded instance ``instance_id`` (``key`` or ``key:n``): its model and number."""
+        """The loaded instance ``instance_id`` (``key``, ``key:n`` or a name it was loaded
+        with): its model and number."""
         model = self._models.get(instance_id)
         if model is not None:
             return (model, 1) if 1 in model.instances else None
         key, colon, number = instance_id.rpartition(":")
         model = self._models.get(key) if colon and number.isdigit() else None
-        if model is None or int(number) not in model.instances:
-            return None
-        return model, int(number)
+        if model is not None and int(number) in model.instances:
+            return model, int(number)
+        for model in self._models.values():
+            for index, name in model.instance_names.items():
+                if name == instance_id and index in model.instances:
+                    return model, index
+        return None
 
     def _lookup(self, requested: str) -> Model | None:
         model = self._models.get(requested)

@@ -42,6 +42,20 @@ def test_model_already_loaded_and_loaded_on_demand(client: lms.Client, fake: Fak
     assert loaded[MODEL] is True  # loaded up front, not JIT: auto-evict leaves it
 
 
+def test_jit_ttl_and_evict(client: lms.Client, fake: FakeLMStudio, recorder: FrameRecorder) -> None:
+    fake.add_model("first-model-1b", loaded=False)
+    fake.add_model("second-model-1b", loaded=False)
+    client.llm.model("first-model-1b", ttl=60)
+    assert {m.id: m.load_ttl for m in fake.catalog}["first-model-1b"] == 60
+    client.llm.model("second-model-1b")
+    loaded = [m.identifier for m in client.llm.list_loaded()]
+    assert loaded == [MODEL, "second-model-1b"]  # the first JIT load was evicted
+    evicting = [r for r in fake.requests if r.path == "/llm/getOrLoad"][-1]
+    assert evicting.model == "second-model-1b"
+    notes = [f.json["message"] for f in recorder.frames if "unloadingOtherJITModel" in f.text]
+    assert [note["info"]["identifier"] for note in notes] == ["first-model-1b"]
+
+
 def test_unknown_model_is_model_not_found(client: lms.Client) -> None:
     with pytest.raises(lms.LMStudioModelNotFoundError, match="no-such-model"):
         client.llm.model("no-such-model")
@@ -117,6 +131,14 @@ def test_load_new_instance_and_unload(client: lms.Client, fake: FakeLMStudio) ->
     assert not any(m.loaded for m in fake.catalog)
     with pytest.raises(lms.LMStudioServerError, match="Cannot find model with identifier"):
         client.llm.unload(MODEL)
+    named = client.llm.load_new_instance(MODEL, "my-qwen")
+    assert named.identifier == "my-qwen" and named.get_info().model_key == MODEL
+    assert named.respond("Hi").content
+    listed = httpx.get(f"{fake.url}/api/v1/models").json()["models"][0]["loaded_instances"]
+    assert [instance["id"] for instance in listed] == ["my-qwen"]
+    with pytest.raises(lms.LMStudioServerError, match="already loaded"):
+        client.llm.load_new_instance(MODEL, "my-qwen")
+    named.unload()
 
 
 def test_scripted_failure_is_the_sdks_server_error(client: lms.Client, fake: FakeLMStudio) -> None:

@@ -353,6 +353,14 @@ async def get_or_load(request: Request, channel: Channel) -> None:
     model = _downloaded(request, identifier)
     request.entry.model = model.id
     await channel.send({"type": "startLoading", "identifier": model.id, "info": model_info(model)})
+    with request.engine.lock:  # "Only Keep Last JIT Loaded Model": the others go
+        evicted = [
+            instance_info(m, m.instances[0])
+            for m in request.state.catalog.models()
+            if request.state.auto_evict and m.jit_loaded and m.loaded and m is not model
+        ]
+    for info in evicted:
+        await channel.send({"type": "unloadingOtherJITModel", "info": info})
     ttl_ms = parameter.get("loadTtlMs")
     ttl = ttl_ms / 1000 if isinstance(ttl_ms, (int, float)) and ttl_ms > 0 else None
     state = request.state
@@ -378,14 +386,13 @@ async def load_model(request: Request, channel: Channel) -> None:
     wanted = parameter.get("identifier")
     if wanted is not None:
         with request.engine.lock:
-            taken = model.instances
-            next_id = model.instance_id(next(n for n in range(1, len(taken) + 2) if n not in taken))
-        if wanted != next_id:
+            catalog = request.state.catalog
+            taken = catalog.get(wanted) is not None or catalog.instance(wanted) is not None
+        if taken:
             raise SdkError(
                 error(
-                    f'The fake names instances by model key ("{next_id}" for this load), so '
-                    f'it cannot load one as "{wanted}"',
-                    suggestion="Leave instance_identifier out, or use the name given here.",
+                    f'An instance with identifier "{wanted}" is already loaded',
+                    suggestion="Choose another instance identifier, or unload that one first.",
                 ),
                 400,
             )
@@ -400,6 +407,8 @@ async def load_model(request: Request, channel: Channel) -> None:
     number = load.result()
     ttl_ms = parameter.get("ttlMs")
     with engine.lock:
+        if wanted is not None:
+            model.instance_names[number] = wanted
         if isinstance(ttl_ms, (int, float)) and ttl_ms > 0:
             model.load_ttl = ttl_ms / 1000
         model.last_used = request.state.clock()
