@@ -22,7 +22,7 @@ import contextlib
 import copy
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,6 +238,8 @@ class LmsSchema:
     """Validators for every payload of ``lms.json``, strict and relaxed."""
 
     def __init__(self, path: Path = LMS_JSON) -> None:
+        self._strict_client = True
+        self._unlisted: set[str] = set()
         document = fixed_refs(json.loads(path.read_text(encoding="utf-8")))
         self._strict = document
         self._loose = _relaxed(copy.deepcopy(document))
@@ -249,22 +251,34 @@ class LmsSchema:
         return jsonschema.Draft7Validator(schema)
 
     def validate(self, name: str, value: Any, *, relaxed: bool) -> None:
-        """Raise ``jsonschema.ValidationError`` unless ``value`` fits definition ``name``."""
+        """Raise ``jsonschema.ValidationError`` unless ``value`` fits definition ``name``
+        (``AssertionError`` when the schema has no such definition)."""
+        assert name in self._strict["definitions"], f"lms.json has no definition {name!r}"
         error = jsonschema.exceptions.best_match(self._validator(name, relaxed).iter_errors(value))
         if error is not None:
             raise error
 
-    def check(self, frames: Iterable[Frame]) -> int:
+    def check(
+        self, frames: Iterable[Frame], *, strict_client: bool = True, unlisted: Iterable[str] = ()
+    ) -> int:
         """Validate each frame (payloads against the schema, envelopes and auth by hand);
-        returns the number of frames validated. Raises ``AssertionError`` naming the frame."""
+        returns the number of frames validated. Raises ``AssertionError`` naming the frame.
+
+        ``strict_client=False`` checks client frames relaxed too (``@lmstudio/sdk`` 2.x adds
+        keys the schema lacks: the reference, §10). ``unlisted`` names endpoints newer than
+        the schema (``"llm/completeRawText"``): their frames' envelopes are checked, their
+        payloads cannot be, and they are not counted."""
         calls: dict[tuple[int, int], str] = {}
         channels: dict[tuple[int, int], str] = {}
         authed: set[int] = set()
+        self._strict_client = strict_client
+        self._unlisted = set(unlisted)
         count = 0
         for frame in frames:
             try:
-                self._check(frame, calls, channels, authed)
-            except (AssertionError, jsonschema.ValidationError) as exc:
+                if not self._check(frame, calls, channels, authed):
+                    continue
+            except (AssertionError, ValueError, KeyError, jsonschema.ValidationError) as exc:
                 direction = "C->S" if frame.to_server else "S->C"
                 raise AssertionError(
                     f"[{frame.namespace}] {direction} {frame.text[:500]}\n  is invalid: {exc}"
@@ -278,7 +292,8 @@ class LmsSchema:
         calls: dict[tuple[int, int], str],
         channels: dict[tuple[int, int], str],
         authed: set[int],
-    ) -> None:
+    ) -> bool:
+        """Check one frame; False when its payload is not in the schema (``unlisted``)."""
         value, ns, socket = frame.json, frame.namespace, frame.socket
         assert isinstance(value, dict), "a frame is a JSON object"
         if socket not in authed:
@@ -291,38 +306,41 @@ class LmsSchema:
                 if not value["success"]:
                     assert isinstance(value.get("error"), str), "a refusal's error is a string"
                 authed.add(socket)
-            return
+            return True
         kind = value.get("type")
         envelope = _ENVELOPES.get((frame.to_server, kind))
         assert envelope is not None, f"unknown message type {kind!r}"
         for key, wanted in envelope.items():
             assert isinstance(value.get(key), wanted), f"{key} must be a {wanted}"
+        loose = not self._strict_client
         if kind == "rpcCall":
             calls[socket, value["callId"]] = value["endpoint"]
+            if f"{ns}/{value['endpoint']}" in self._unlisted:
+                return False
             if "parameter" in value:
                 self.validate(f"{ns}/rpc/{value['endpoint']}/parameter", value["parameter"],
-                              relaxed=False)  # fmt: skip
+                              relaxed=loose)  # fmt: skip
         elif kind == "channelCreate":
             channels[socket, value["channelId"]] = value["endpoint"]
+            if f"{ns}/{value['endpoint']}" in self._unlisted:
+                return False
             self.validate(f"{ns}/channel/{value['endpoint']}/creationParameter",
-                          value.get("creationParameter"), relaxed=False)  # fmt: skip
+                          value.get("creationParameter"), relaxed=loose)  # fmt: skip
         elif kind == "channelSend":
             endpoint = channels[socket, value["channelId"]]
+            if f"{ns}/{endpoint}" in self._unlisted:
+                return False
             side = "toServerPacket" if frame.to_server else "toClientPacket"
             self.validate(f"{ns}/channel/{endpoint}/{side}", value["message"],
-                          relaxed=not frame.to_server)  # fmt: skip
+                          relaxed=loose or not frame.to_server)  # fmt: skip
         elif kind == "rpcResult":
             endpoint = calls[socket, value["callId"]]
+            if f"{ns}/{endpoint}" in self._unlisted:
+                return False
             assert "result" not in value or value["result"] is not None, "void is no key"
             if "result" in value:
                 self.validate(f"{ns}/rpc/{endpoint}/returns", value["result"], relaxed=True)
         elif kind in ("rpcError", "channelError"):
             self.validate("serializedLMSExtendedError", value["error"], relaxed=True)
             assert isinstance(value["error"].get("title"), str), "an error has a title"
-
-
-@contextlib.contextmanager
-def recording(fake: FakeLMStudio) -> Iterator[FrameRecorder]:
-    """``with recording(fake) as recorder:`` a ``FrameRecorder`` started and stopped."""
-    with FrameRecorder(fake) as recorder:
-        yield recorder
+        return True

@@ -178,3 +178,11 @@ def test_the_validator_rejects_bad_frames() -> None:
                         "parameter": parameter})  # fmt: skip
     with pytest.raises(AssertionError, match="Additional properties"):
         schema.check([*auth, Frame(1, "llm", True, extra)])
+    assert schema.check([*auth, Frame(1, "llm", True, extra)], strict_client=False) == 3
+    raw = {"type": "channelCreate", "endpoint": "completeRawText", "channelId": 0,
+           "creationParameter": {"rawPrompt": "Once"}}  # fmt: skip
+    frames = [*auth, Frame(1, "llm", True, json.dumps(raw)),
+              Frame(1, "llm", False, '{"type":"channelClose","channelId":0}')]  # fmt: skip
+    with pytest.raises(AssertionError, match="completeRawText"):
+        schema.check(frames)
+    assert schema.check(frames, unlisted=["llm/completeRawText"]) == 3
