@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -18,6 +19,13 @@ from ._settings import NOT_GIVEN
 from .transport import LOOPBACK_HOSTS
 
 DEFAULT_PORT = 1234
+#: The ports LM Studio's SDKs probe (``GET /lmstudio-greeting``) when given no host: Python's
+#: ``lmstudio`` 1.5+ one after another, ``@lmstudio/sdk`` all at once.
+SDK_DEFAULT_PORTS = (41343, 52993, 16141, 39414, 22931)
+MSG_SDK_PORTS_TAKEN = (
+    "--sdk-port: every port LM Studio's SDKs probe is taken ({ports}): is LM Studio running? "
+    "Quit it, or give the SDK the fake's address instead (lmstudio.Client('127.0.0.1:PORT'))"
+)
 #: The API token from the environment, so that it does not show in `ps`.
 TOKEN_ENV = "LMSTUDIO_FAKE_API_TOKEN"
 MSG_REMOTE_WITHOUT_TOKEN = (
@@ -35,6 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port (default 1234; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--sdk-port",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="PORT",
+        help="also listen on PORT, one of the ports LM Studio's SDKs probe when given no host "
+        f"({', '.join(map(str, SDK_DEFAULT_PORTS))}), so that lmstudio.Client() and "
+        "new LMStudioClient() find the fake; without PORT, the first of them that is free",
     )
     parser.add_argument("--scenario", metavar="FILE", help="a JSON or TOML scenario file to load")
     parser.add_argument(
@@ -126,6 +144,28 @@ def _api_token(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str
     return token
 
 
+def _sdk_port(choice: str | None, host: str, parser: argparse.ArgumentParser) -> int | None:
+    """The port of ``--sdk-port``: the one given, or the first of the SDKs' that is free."""
+    if choice is None:
+        return None
+    if choice != "auto":
+        if not choice.isdigit() or int(choice) not in SDK_DEFAULT_PORTS:
+            parser.error(
+                f"--sdk-port must be one of {', '.join(map(str, SDK_DEFAULT_PORTS))} (the ports "
+                f"LM Studio's SDKs probe), got {choice!r}; --port takes any other port"
+            )
+        return int(choice)
+    for port in SDK_DEFAULT_PORTS:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+        return port
+    parser.error(MSG_SDK_PORTS_TAKEN.format(ports=", ".join(map(str, SDK_DEFAULT_PORTS))))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -140,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--port must be from 0 to 65535, got {args.port}")
     if args.seed is not None and args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
+    sdk_port = _sdk_port(args.sdk_port, args.host, parser)
+    if sdk_port is not None and sdk_port == args.port:
+        parser.error(f"--sdk-port {sdk_port} is already the --port; leave one of them out")
     journal: IO[str] | None = None
     on_request: Callable[[RecordedRequest], None] | None = None
     if args.journal:
@@ -166,12 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             allow_remote=allow_remote,
             scenario=args.scenario,
             on_request=on_request,
+            extra_ports=() if sdk_port is None else (sdk_port,),
         )
         fake.start()
         if allow_remote and fake.api_token is None:
             print(MSG_REMOTE_WITHOUT_TOKEN.format(host=args.host), file=sys.stderr, flush=True)
     except (ScenarioError, FakeServerError, ValueError) as exc:
-        print(f"lmstudio-fake: {exc}", file=sys.stderr)
+        hint = ""
+        if sdk_port is not None and f":{sdk_port}:" in str(exc):
+            hint = " (--sdk-port: LM Studio, or another fake, may be there; try another port)"
+        print(f"lmstudio-fake: {exc}{hint}", file=sys.stderr)
         if journal is not None:
             journal.close()
         return 2
@@ -183,6 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     print(f"lmstudio-fake listening on {fake.url}", flush=True)
+    if sdk_port is not None:
+        print(
+            f"lmstudio-fake also listening on port {sdk_port}, where LM Studio's SDKs look "
+            "when given no host",
+            flush=True,
+        )
     try:
         while not stop.wait(0.5):
             pass

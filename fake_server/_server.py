@@ -35,6 +35,7 @@ from ._script import RouteScript
 from ._settings import (
     NOT_GIVEN,
     NotGiven,
+    check_extra_ports,
     check_listening,
     check_profile,
     check_reasoning_format,
@@ -61,6 +62,7 @@ class FakeLMStudio:
     thread with its own event loop; ``async with`` works too. ``reset()`` restores the state
     it was created with (catalog, settings) and forgets rules, journal and errors, without a
     restart. ``close()`` is idempotent and does not wait for requests still in flight.
+    ``extra_ports`` serve the same doors too (the ports LM Studio's SDKs probe, for discovery).
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class FakeLMStudio:
         allow_remote: bool | Sequence[str] = False,
         scenario: str | os.PathLike[str] | Mapping[str, Any] | None = None,
         on_request: Callable[[RecordedRequest], None] | None = None,
+        extra_ports: Sequence[int] = (),
     ) -> None:
         check_listening(host, port, allow_remote, max_body_bytes, body_timeout)
         # "localhost" may resolve to 127.0.0.1 and ::1, which port 0 would bind on two ports.
@@ -120,6 +123,7 @@ class FakeLMStudio:
             max_body_bytes,
             float(body_timeout),
             LOOPBACK_HOSTS | {n.lower() for n in (*names, *remote)},
+            check_extra_ports(extra_ports, port),
         )
         self._server = ServerThread(self._engine, self, self._host, port, settings)
         self.chat = RouteScript(self, "chat")

@@ -68,6 +68,19 @@ def check_listening(
         )
 
 
+def check_extra_ports(ports: object, port: object) -> tuple[int, ...]:
+    """More ports to serve on: real port numbers (not 0: nobody could find a port picked at
+    random), each once, none the main port."""
+    if isinstance(ports, (str, bytes)) or not isinstance(ports, Sequence):
+        raise ValueError(f"extra_ports takes a list of port numbers, got {ports!r}")
+    for extra in ports:
+        if not isinstance(extra, int) or isinstance(extra, bool) or not 1 <= extra <= 65535:
+            raise ValueError(f"extra_ports must be port numbers from 1 to 65535, got {extra!r}")
+    if len(set(ports)) != len(ports) or port in ports:
+        raise ValueError(f"extra_ports lists a port twice, or the main port: {list(ports)!r}")
+    return tuple(ports)
+
+
 def check_token(token: object) -> str | None:
     if token is None:
         return None

@@ -78,6 +78,9 @@ class ShellSettings:
     max_body_bytes: int
     body_timeout: float = DEFAULT_BODY_TIMEOUT_SECONDS
     allowed_hosts: frozenset[str] = LOOPBACK_HOSTS
+    #: More ports serving the same doors: the LM Studio SDKs find a server without a host only
+    #: on fixed ports, so a fake that a test or CI job wants them to discover listens there too.
+    extra_ports: tuple[int, ...] = ()
 
 
 class Held:

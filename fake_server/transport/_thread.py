@@ -48,6 +48,7 @@ class ServerThread:
         self._app: web.Application | None = None
         self._startup_error: BaseException | None = None
         self._lock = threading.Lock()
+        self._failed_port = port
         self.bound_port: int | None = None
         self.closed = False
 
@@ -69,7 +70,7 @@ class ServerThread:
                 self._thread.join(5)
                 self.closed = True
                 raise FakeServerError(
-                    f"cannot listen on {self._host}:{self._port}: {error}"
+                    f"cannot listen on {self._host}:{self._failed_port}: {error}"
                 ) from error
 
     def _run(self, ready: threading.Event) -> None:
@@ -101,8 +102,15 @@ class ServerThread:
             handler_cancellation=True,
         )
         await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
-        await site.start()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+            for port in self._settings.extra_ports:
+                self._failed_port = port
+                await web.TCPSite(runner, self._host, port).start()
+        except BaseException:
+            await runner.cleanup()  # a port taken must not leave the others bound
+            raise
         self._runner = runner
         server = site._server
         assert server is not None
