@@ -8,6 +8,7 @@ load the first time a fixture needs them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 if TYPE_CHECKING:
     import httpx
+    import lmstudio
 
     from fake_server import FakeLMStudio
     from pytest_lmstudio.provider import LMStudioProvider, SyncLMStudioProvider
@@ -47,7 +49,18 @@ FIXTURES_USING_THE_FAKE = frozenset(
         "lmstudio_provider",
         "lmstudio_sync_provider",
         "lmstudio_env",
+        "lmstudio_sdk_client",
     }
+)
+#: An API token in LM Studio's own form, the only form its SDKs send (as two halves).
+SDK_TOKEN = re.compile(r"sk-lm-[A-Za-z0-9]{8}:[A-Za-z0-9]{20}")
+MSG_NO_LMSTUDIO = (
+    "lmstudio_sdk_client needs LM Studio's Python SDK: pip install 'lmstudio>=1.5' "
+    "(its websocket API is served by the fake on the same port)"
+)
+MSG_SDK_CANNOT_SEND_TOKEN = (
+    "lmstudio_sdk_client: the fake requires an API token, and lmstudio {version} cannot send "
+    "one (api_token= came in lmstudio 1.6): upgrade it, or leave the fake open"
 )
 MARKER_HELP = (
     "lmstudio(models=None, scenario=None, seed=None, profile=None, strict=None): configure "
@@ -501,19 +514,61 @@ def lmstudio_env(
     monkeypatch: pytest.MonkeyPatch, lmstudio_fake_url: str, request: pytest.FixtureRequest
 ) -> dict[str, str]:
     """Point ``LMSTUDIO_ENDPOINT`` (and ``LMSTUDIO_API_TOKEN`` when auth is on) at the fake,
-    for code that builds ``LMStudioProvider()`` from its environment and for subprocesses."""
+    for code that builds ``LMStudioProvider()`` from its environment and for subprocesses.
+    With a token in LM Studio's ``sk-lm-`` form, LM Studio's SDKs read it too (the Python
+    ``lmstudio`` 1.6+ ``LMSTUDIO_API_TOKEN``, ``@lmstudio/sdk`` 2 ``LM_API_TOKEN``); neither
+    SDK reads an address from the environment (see ``lmstudio_sdk_client``)."""
     env = {"LMSTUDIO_ENDPOINT": lmstudio_fake_url}
     fake = request.node.stash.get(FAKE_KEY, None)
     if fake is None:  # live mode: the environment's own token, if any, is the one to use
         pass
     elif fake.api_token:
         env["LMSTUDIO_API_TOKEN"] = fake.api_token
+        # @lmstudio/sdk 2 reads LM_API_TOKEN, and refuses to start on one not in sk-lm- form.
+        if SDK_TOKEN.fullmatch(fake.api_token):
+            env["LM_API_TOKEN"] = fake.api_token
+        else:
+            monkeypatch.delenv("LM_API_TOKEN", raising=False)
     else:
         monkeypatch.delenv("LMSTUDIO_API_TOKEN", raising=False)
+        monkeypatch.delenv("LM_API_TOKEN", raising=False)
     monkeypatch.delenv("LMSTUDIO_CONFIG", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+@pytest.fixture
+def lmstudio_sdk_client(
+    request: pytest.FixtureRequest, lmstudio_fake_url: str
+) -> Iterator[lmstudio.Client]:
+    """An ``lmstudio.Client`` (LM Studio's own Python SDK, websockets on the fake's port)
+    connected to the fake (or the live server), with the fake's API token when auth is on;
+    closed at teardown. Skips, saying why, when ``lmstudio`` is not installed."""
+    try:
+        import lmstudio
+    except ImportError:
+        pytest.skip(MSG_NO_LMSTUDIO)
+    if _live_url(request) is None:
+        token = request.node.stash[FAKE_KEY].api_token
+    else:
+        token = os.environ.get("LMSTUDIO_API_TOKEN") or None
+    options: dict[str, Any] = {}
+    if token is not None:
+        import inspect
+
+        if "api_token" not in inspect.signature(lmstudio.Client).parameters:
+            pytest.fail(MSG_SDK_CANNOT_SEND_TOKEN.format(version=lmstudio.__version__))
+        options["api_token"] = token
+    # The SDK takes "host:port", no scheme; entering checks /lmstudio-greeting as the SDK does.
+    client = lmstudio.Client(lmstudio_fake_url.split("://", 1)[-1].rstrip("/"), **options)
+    try:
+        client.__enter__()
+    except BaseException:
+        client.close()
+        raise
+    yield client
+    client.close()
 
 
 @pytest.fixture
