@@ -38,6 +38,9 @@ SECTIONS: tuple[Callable[[Page], list[str]], ...] = (
     lambda page: printed(page, "structured", "Structured output against the plain answer"),
     lambda page: printed(page, "doors-responses", "/v1/responses against /v1/chat/completions"),
     lambda page: printed(page, "doors-messages", "/v1/messages against /v1/chat/completions"),
+    lambda page: printed(
+        page, "sdk", "respond() through LM Studio's Python SDK against the openai SDK"
+    ),
 )
 
 

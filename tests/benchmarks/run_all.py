@@ -53,6 +53,7 @@ PACKAGES = (
     "aiohttp",
     "httpx",
     "openai",
+    "lmstudio",
     "respx",
     "pytest-httpserver",
     "pytest",
@@ -143,6 +144,13 @@ BENCHES = (
         ("--rounds", "3"),
         120,
         "the Anthropic door",
+    ),
+    Bench(
+        "sdk",
+        "bench_sdk.py",
+        ("--rounds", "6", "--requests", "150"),
+        90,
+        "LM Studio's SDK door",
     ),
 )
 
