@@ -2,22 +2,23 @@
 
 For each version (1.5.0 as published; 2.0.0 with ``@lmstudio/lms-isomorphic`` pinned to 0.4.6,
 see ``js/sdk-2.0.0/package.json``), ``node js/exchange.mjs`` lists the downloaded and the
-loaded models, gets a model, responds and streams, through a relay that keeps every websocket
-frame; each of those frames is then checked against the SDK's published schema.
+loaded models, gets a model, responds and streams, through the recording proxy of
+``frames.py``; every frame of the exchange is checked against the SDK's published schema (in
+the test, and again by the ``fake`` fixture at teardown, which counts them).
 
 The JS SDK drops any message that fails its own checks (stricter than the schema: the
 reference's §6.0) and then waits forever, so each step has ``STEP_SECONDS``; a step that runs
-out fails the test with what the SDK said it dropped (its ``communicationWarning`` frames name
-the message) and the last frames exchanged.
+out fails the test naming the step, with what the SDK said it dropped (its
+``communicationWarning`` frames quote the message) and the last frames exchanged.
 
 Skipped, saying so, where ``node`` (18+) or ``npm`` is not on PATH. npm installs each version
-once into a cache outside the checkout (``_node.py``): about 10 s per version the first time,
-nothing after.
+once into a cache outside the checkout (``_node.py``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,10 @@ from typing import Any
 import pytest
 
 from fake_server import FakeLMStudio
-from tests.sdk._lms_schema import Frame, Report, check_frames, load_errors
-from tests.sdk._node import EXCHANGE, VERSIONS, install, node_or_skip
-from tests.sdk._relay import FrameRelay
+
+from ._node import EXCHANGE, INSTALL_SECONDS, VERSIONS, install, node_or_skip
+from .conftest import SCHEMA
+from .frames import Frame, FrameRecorder
 
 MODEL = "qwen/qwen3-8b"
 STEP_SECONDS = 15.0
@@ -35,9 +37,10 @@ STEP_SECONDS = 15.0
 RUN_SECONDS = 30.0 + 5 * STEP_SECONDS
 REPLY = "Hello from the fake!"
 PIECES = ["One, ", "two, ", "three."]
+TOKEN = "sk-lm-Abc12345:Zyx9876543210abcdefG"
 
-# npm's first install of a version is bounded by _node.INSTALL_SECONDS (240 s).
-pytestmark = pytest.mark.timeout(240 + RUN_SECONDS + 30)
+# The first run of a version installs it with npm (at most INSTALL_SECONDS).
+pytestmark = pytest.mark.timeout(INSTALL_SECONDS + RUN_SECONDS + 30)
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +48,27 @@ def node() -> str:
     return node_or_skip()
 
 
-def run_exchange(node: str, sdk_dir: Path, port: int) -> tuple[int, dict[str, Any], str]:
-    """Run the script; its exit code, its result line and its stderr."""
-    command = [node, str(EXCHANGE), str(sdk_dir), f"ws://127.0.0.1:{port}", MODEL]
-    command.append(str(int(STEP_SECONDS * 1000)))
+def run_exchange(
+    node: str,
+    sdk_dir: Path,
+    recorder: FrameRecorder,
+    *,
+    step_seconds: float = STEP_SECONDS,
+    env: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any], str]:
+    """Run the script against the recording proxy: its exit code, result line and stderr."""
+    command = [node, str(EXCHANGE), str(sdk_dir), f"ws://{recorder.host}", MODEL]
+    command.append(str(int(step_seconds * 1000)))
+    # Only the variables given: an LM_API_TOKEN from outside must not change the run.
+    environment = {k: v for k, v in os.environ.items() if k != "LM_API_TOKEN"}
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_SECONDS)
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=RUN_SECONDS,
+            env={**environment, **(env or {})},
+        )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"node did not finish within {RUN_SECONDS:.0f} s; stderr:\n{exc.stderr}")
     lines = done.stdout.strip().splitlines()
@@ -66,45 +84,40 @@ def run_exchange(node: str, sdk_dir: Path, port: int) -> tuple[int, dict[str, An
     return done.returncode, result, done.stderr
 
 
-def explain(result: dict[str, Any], stderr: str, frames: list[Frame], report: Report) -> str:
+def explain(result: dict[str, Any], stderr: str, frames: list[Frame]) -> str:
     """Why a run failed: the step, what the SDK refused, the last frames exchanged."""
     lines = [f"@lmstudio/sdk {result.get('sdk')}: step {result.get('step')!r} failed: "]
     lines[0] += str(result.get("error"))
     if result.get("error") == "timeout":
         lines.append(
-            f"  (no answer the SDK accepted within {STEP_SECONDS:.0f} s: the JS SDK drops a "
-            "message that fails its checks and waits forever)"
+            "  (no answer the SDK accepted within the step's time: the JS SDK drops a "
+            "message that fails its checks, and then waits forever)"
         )
-    for warning in report.warnings_from_client:
-        lines.append(f"  the SDK dropped a message of ours: {warning}")
+    for frame in frames:
+        if frame.to_server and frame.json.get("type") == "communicationWarning":
+            lines.append(f"  the SDK dropped a message of ours: {frame.json.get('warning')}")
     lines.append("last frames:")
-    lines += [f"  {frame.describe()}" for frame in frames[-8:]]
-    if report.problems:
-        lines.append(report.summary())
+    for frame in frames[-8:]:
+        arrow = "C->S" if frame.to_server else "S->C"
+        lines.append(f"  [{frame.namespace}] {arrow} {frame.text[:300]}")
     lines.append("node's stderr (tail):")
     lines += [f"  {line}" for line in stderr.strip().splitlines()[-15:]]
     return "\n".join(lines)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_js_sdk_lists_models_responds_and_streams(node: str, version: str) -> None:
-    problem = load_errors()
-    if problem:
-        pytest.fail(problem)
+def test_js_sdk_lists_models_responds_and_streams(
+    node: str, version: str, fake: FakeLMStudio, recorder: FrameRecorder
+) -> None:
     sdk_dir = install(version)
-    with FakeLMStudio() as fake, FrameRelay(fake.port) as relay:
-        fake.chat.when(contains="Say hello").reply(REPLY)
-        fake.chat.when(contains="Count to three").stream(PIECES)
-        code, result, stderr = run_exchange(node, sdk_dir, relay.port)
-        frames = relay.snapshot()
-        catalog = {m.id: m.type for m in fake.catalog}
-        errors = fake.errors
-    report = check_frames(frames)
-    assert code == 0, explain(result, stderr, frames, report)
+    fake.chat.when(contains="Say hello").reply(REPLY)
+    fake.chat.when(contains="Count to three").stream(PIECES)
+    code, result, stderr = run_exchange(node, sdk_dir, recorder)
+    frames = list(recorder.frames)
+    assert code == 0, explain(result, stderr, frames)
     assert result["sdk"] == version
-    assert not errors, errors
 
-    assert {m["modelKey"] for m in result["downloaded"]} == set(catalog)
+    assert {m["modelKey"] for m in result["downloaded"]} == {m.id for m in fake.catalog}
     kinds = {m["modelKey"]: m["type"] for m in result["downloaded"]}
     assert kinds["text-embedding-nomic-embed-text-v1.5"] == "embedding"
     assert kinds[MODEL] == "llm"
@@ -116,9 +129,54 @@ def test_js_sdk_lists_models_responds_and_streams(node: str, version: str) -> No
     assert stream["content"] == "".join(PIECES)
     assert stream["stopReason"] == "eosFound"
 
-    # Every frame of the exchange, both ways, fits the SDK's published schema (the client's
-    # strictly, ours with the fields JS requires beyond it allowed).
-    assert not report.problems, report.summary()
-    namespaces = {frame.namespace for frame in frames}
-    assert {"system", "llm"} <= namespaces
-    assert report.checked == len(frames) >= 20
+    # Every frame, both ways, fits the SDK's published schema (the client's strictly, ours
+    # with the fields JS requires beyond it allowed); a refusal by the SDK would fail here.
+    assert SCHEMA.check(frames) == len(frames) >= 25
+    assert {frame.namespace for frame in frames} == {"system", "llm"}
+
+
+def test_js_sdk_stalled_prediction_fails_at_the_step_limit_naming_it(
+    node: str, fake: FakeLMStudio, recorder: FrameRecorder
+) -> None:
+    """What the harness does when the SDK gets no answer it accepts: here the fake holds the
+    prediction after one fragment (what a dropped message looks like to the JS SDK)."""
+    sdk_dir = install(VERSIONS[-1])
+    fake.chat.when(contains="Say hello").stream(PIECES, stall_after=1)
+    code, result, stderr = run_exchange(node, sdk_dir, recorder, step_seconds=1.0)
+    assert code == 3, result
+    assert result["error"] == "timeout"
+    assert result["step"] == "respond"
+    assert result["steps"] == ["listDownloadedModels", "listLoaded", "model"]
+    message = explain(result, stderr, list(recorder.frames))
+    assert "step 'respond' failed: timeout" in message
+    assert '"content":"One, "' in message  # the last frames show where it stopped
+    fake.reset()  # lets the held prediction go
+
+
+@pytest.mark.parametrize(
+    ("token", "works"),
+    [(TOKEN, True), ("sk-lm-Abc12345:WrongWrongWrongWrong", False)],
+    ids=["right-token", "wrong-token"],
+)
+def test_js_sdk_2_authenticates_with_lm_api_token(
+    node: str, fake: FakeLMStudio, recorder: FrameRecorder, token: str, works: bool
+) -> None:
+    """@lmstudio/sdk 2 reads ``LM_API_TOKEN`` (what ``lmstudio_env`` sets for a token in
+    LM Studio's form) and sends its halves; the fake refuses a wrong one as LM Studio does."""
+    sdk_dir = install("2.0.0")
+    fake.require_api_token(TOKEN)
+    if works:  # (a rule never used would fail the fake's check at teardown)
+        fake.chat.when(contains="Say hello").reply(REPLY)
+        fake.chat.when(contains="Count to three").stream(PIECES)
+    code, result, stderr = run_exchange(node, sdk_dir, recorder, env={"LM_API_TOKEN": token})
+    frames = list(recorder.frames)
+    auth = next(frame.json for frame in frames if frame.to_server)
+    assert (auth["clientIdentifier"], auth["clientPasskey"]) == tuple(token[6:].split(":"))
+    if works:
+        assert code == 0, explain(result, stderr, frames)
+        assert result["respond"]["content"] == REPLY
+    else:
+        assert code == 2, result
+        assert result["step"] == "listDownloadedModels"
+        assert result["error"].startswith("Failed to authenticate: ")
+    assert SCHEMA.check(frames) == len(frames)
