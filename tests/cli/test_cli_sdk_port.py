@@ -12,11 +12,13 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
+import lmstudio as lms
 import pytest
 
 from fake_server import FakeLMStudio, FakeServerError
 from fake_server.__main__ import SDK_DEFAULT_PORTS, main
-from tests.cli.test_cli import get_json
+from tests.cli.test_cli import DEFAULT_IDS, get_json
 from tests.cli.test_cli import run as run  # the fixture: subprocesses killed at the end
 
 ALSO = re.compile(r"lmstudio-fake also listening on port (\d+), where LM Studio's SDKs look")
@@ -36,24 +38,6 @@ def free_sdk_port() -> Iterator[socket.socket]:
         busy.close()
         return
     pytest.skip(f"every port the SDKs probe is taken on this machine: {SDK_DEFAULT_PORTS}")
-
-
-def test_sdk_port_serves_the_same_fake_on_a_port_the_sdks_probe(run: Any) -> None:
-    server = run("--port", "0", "--sdk-port")
-    url = server.wait_ready()
-    line = server.stdout.get(timeout=10)
-    match = ALSO.match(line or "")
-    assert match is not None, f"unexpected second line {line!r}"
-    port = int(match.group(1))
-    assert port in SDK_DEFAULT_PORTS
-    also = f"http://127.0.0.1:{port}"
-    assert get_json(also, "/lmstudio-greeting") == {"lmstudio": True}
-    # One fake behind both ports: what one port receives, the other's journal shows.
-    get_json(also, "/v1/models")
-    journal = get_json(url, "/__fake__/requests")
-    assert [e["path"] for e in journal["requests"]][-2:] == ["/lmstudio-greeting", "/v1/models"]
-    code, _, err = server.stop()
-    assert code == 0, err
 
 
 def test_sdk_port_taken_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,3 +89,38 @@ def test_sdk_port_takes_only_the_ports_the_sdks_probe(
     err = capsys.readouterr().err
     assert "--sdk-port must be one of 41343, 52993, 16141, 39414, 22931" in err
     assert "--port takes any other port" in err
+
+
+def answers_greeting(port: int) -> bool:
+    """Whether something on ``port`` answers LM Studio's greeting (a real LM Studio, or a fake
+    of another test run): the SDK would take it."""
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}/lmstudio-greeting", timeout=1)
+        return answer.status_code == 200 and answer.json().get("lmstudio") is True
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+
+
+def test_sdk_port_serves_the_fake_where_the_sdks_default_client_finds_it(run: Any) -> None:
+    """``lmstudio.Client()`` with no host probes the fixed ports one after another and takes
+    the first that answers the greeting: with ``--sdk-port``, the fake (the same one as on
+    ``--port``: what one port receives, the other's journal shows)."""
+    server = run("--port", "0", "--sdk-port")
+    url = server.wait_ready()
+    match = ALSO.match(server.stdout.get(timeout=10) or "")
+    assert match is not None, "no second line naming the SDK port"
+    port = int(match.group(1))
+    assert port in SDK_DEFAULT_PORTS
+    get_json(f"http://127.0.0.1:{port}", "/v1/models")
+    earlier = [p for p in SDK_DEFAULT_PORTS[: SDK_DEFAULT_PORTS.index(port)] if answers_greeting(p)]
+    if earlier:
+        server.stop()
+        pytest.skip(
+            f"a server answers LM Studio's greeting on {earlier[0]}, which the SDK tries first"
+        )
+    with lms.Client() as client:  # no host: the SDK's discovery
+        assert [m.model_key for m in client.list_downloaded_models()] == DEFAULT_IDS
+    journal = get_json(url, "/__fake__/requests")["requests"]
+    assert [e["path"] for e in journal][:3] == ["/v1/models", "/lmstudio-greeting", "/system"]
+    code, _, err = server.stop()
+    assert code == 0, err
