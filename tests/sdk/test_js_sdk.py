@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from fake_server import FakeLMStudio
+from tests.doc_blocks import DOCS, blocks_of
 
 from ._node import EXCHANGE, INSTALL_SECONDS, VERSIONS, install, node_or_skip
 from .conftest import SCHEMA
@@ -180,3 +181,23 @@ def test_js_sdk_2_authenticates_with_lm_api_token(
         assert result["step"] == "listDownloadedModels"
         assert result["error"].startswith("Failed to authenticate: ")
     assert SCHEMA.check(frames) == len(frames)
+
+
+def test_the_door_pages_js_example_runs(
+    node: str, fake: FakeLMStudio, recorder: FrameRecorder, tmp_path: Path
+) -> None:
+    """The ``js`` block of docs/doors/sdk.md, run with node (``port`` set to the proxy's)."""
+    (block,) = [b for b in blocks_of(DOCS / "doors" / "sdk.md") if b.language == "js"]
+    sdk_dir = install(VERSIONS[-1])
+    # In the SDK's folder, so that its import of "@lmstudio/sdk" finds node_modules there.
+    script = sdk_dir / f"doc-example-{os.getpid()}.mjs"
+    script.write_text(f"const port = {recorder.port};\n{block.code}", encoding="utf-8")
+    fake.chat.reply("Hello from the fake.")
+    try:
+        done = subprocess.run(
+            [node, str(script)], capture_output=True, text=True, timeout=RUN_SECONDS
+        )
+    finally:
+        script.unlink()
+    assert (done.returncode, done.stdout) == (0, "Hello from the fake.\n"), done.stderr
+    assert SCHEMA.check(list(recorder.frames)) == len(recorder.frames)
