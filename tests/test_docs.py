@@ -1,7 +1,8 @@
 """The README and the pages of ``docs/`` are tests: every ``python`` script block runs (test-file
 blocks run with the plugin in ``tests/plugin/test_doc_examples.py``), every ``json`` block is a
 scenario the fake accepts, every ``toml`` block a provider config file, every ``yaml`` block
-parses; the site's navigation names every page and no link points nowhere.
+parses, the CLI page's curl session runs; the site's navigation names every page, no link points
+nowhere, and every class, call, fixture and option the pages name exists.
 
 The provider's examples are production code that finds LM Studio through the environment, so
 each block runs with ``LMSTUDIO_ENDPOINT`` pointed at a fake LM Studio and no LM Studio home.
@@ -12,6 +13,8 @@ from __future__ import annotations
 import builtins
 import json
 import re
+import shutil
+import subprocess
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -253,3 +256,18 @@ def test_every_documented_fixture_and_option_exists() -> None:
     missing = {name for name in fixtures if f'"{name}"' not in source and name not in dir(plugin)}
     missing |= {option for option in options if f'"{option}' not in source}
     assert missing == set()
+
+
+def test_the_curl_block_runs(server: FakeLMStudio) -> None:
+    """The CLI page's curl session, against a fake on another port than the page's 1234."""
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    server.reset()
+    [block] = [b for b in of("sh") if b.page == "docs/cli.md" and b.code.startswith("curl")]
+    script = block.code.replace("http://127.0.0.1:1234", server.url)
+    run = subprocess.run(
+        ["bash", "-e", "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Hello from curl." in run.stdout
+    assert not server.rules  # the last line reset the fake
