@@ -78,6 +78,7 @@ def test_lmstudio_env_gives_the_sdks_a_token_in_their_form(project: Project) -> 
         f"""
         import os
 
+        import lmstudio
         import pytest
 
         TOKEN = {TOKEN!r}
@@ -94,9 +95,12 @@ def test_lmstudio_env_gives_the_sdks_a_token_in_their_form(project: Project) -> 
 
 
         @pytest.mark.parametrize("auth", [TOKEN], indirect=True)
-        def test_sdk_token(auth, lmstudio_env):
+        def test_sdk_token(auth, lmstudio_env, lmstudio_fake):
             assert lmstudio_env["LM_API_TOKEN"] == lmstudio_env["LMSTUDIO_API_TOKEN"] == TOKEN
             assert os.environ["LM_API_TOKEN"] == TOKEN
+            if {SDK_SENDS_TOKENS!r}:  # lmstudio 1.6+ reads LMSTUDIO_API_TOKEN itself
+                with lmstudio.Client(f"127.0.0.1:{{lmstudio_fake.port}}") as client:
+                    assert [m.identifier for m in client.llm.list_loaded()] == ["qwen/qwen3-8b"]
 
 
         @pytest.mark.parametrize("auth", ["plain-bearer-token"], indirect=True)
