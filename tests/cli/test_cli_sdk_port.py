@@ -12,7 +12,6 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import lmstudio as lms
 import pytest
 
@@ -25,8 +24,10 @@ ALSO = re.compile(r"lmstudio-fake also listening on port (\d+), where LM Studio'
 
 
 def free_sdk_port() -> Iterator[socket.socket]:
-    """A listening socket on the first of the SDKs' ports this machine has free."""
-    for port in SDK_DEFAULT_PORTS:
+    """A listening socket on one of the SDKs' ports this machine has free: the last one, as
+    far as can be from the first free one, which ``--sdk-port`` takes in a parallel test and
+    where the SDK's discovery must not meet a socket that never answers."""
+    for port in reversed(SDK_DEFAULT_PORTS):
         busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             busy.bind(("127.0.0.1", port))
@@ -91,14 +92,10 @@ def test_sdk_port_takes_only_the_ports_the_sdks_probe(
     assert "--port takes any other port" in err
 
 
-def answers_greeting(port: int) -> bool:
-    """Whether something on ``port`` answers LM Studio's greeting (a real LM Studio, or a fake
-    of another test run): the SDK would take it."""
-    try:
-        answer = httpx.get(f"http://127.0.0.1:{port}/lmstudio-greeting", timeout=1)
-        return answer.status_code == 200 and answer.json().get("lmstudio") is True
-    except (httpx.HTTPError, ValueError, AttributeError):
-        return False
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_sdk_port_serves_the_fake_where_the_sdks_default_client_finds_it(run: Any) -> None:
@@ -112,12 +109,12 @@ def test_sdk_port_serves_the_fake_where_the_sdks_default_client_finds_it(run: An
     port = int(match.group(1))
     assert port in SDK_DEFAULT_PORTS
     get_json(f"http://127.0.0.1:{port}", "/v1/models")
-    earlier = [p for p in SDK_DEFAULT_PORTS[: SDK_DEFAULT_PORTS.index(port)] if answers_greeting(p)]
+    # The SDK takes the first port whose greeting answers, and fails on one that accepts the
+    # connection and never answers: with anything on an earlier port, it is not the fake's test.
+    earlier = [p for p in SDK_DEFAULT_PORTS[: SDK_DEFAULT_PORTS.index(port)] if listening(p)]
     if earlier:
         server.stop()
-        pytest.skip(
-            f"a server answers LM Studio's greeting on {earlier[0]}, which the SDK tries first"
-        )
+        pytest.skip(f"something listens on 127.0.0.1:{earlier[0]}, which the SDK tries first")
     with lms.Client() as client:  # no host: the SDK's discovery
         assert [m.model_key for m in client.list_downloaded_models()] == DEFAULT_IDS
     journal = get_json(url, "/__fake__/requests")["requests"]
