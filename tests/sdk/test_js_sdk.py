@@ -17,13 +17,17 @@ once into a cache outside the checkout (``_node.py``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import WSMsgType, web
 
 from fake_server import FakeLMStudio
 from tests.doc_blocks import DOCS, blocks_of
@@ -49,10 +53,78 @@ def node() -> str:
     return node_or_skip()
 
 
+class SchemaOnlyServer:
+    """Not the fake: a websocket server that accepts any auth and answers
+    ``listDownloadedModels`` with a model info exactly as ``lms.json`` has it, without the
+    fields ``@lmstudio/sdk`` 2 requires beyond it (the reference's §8.3): the SDK drops it.
+    What a test looks like when the fake sends something the JS SDK refuses."""
+
+    INFO = {
+        "type": "llm",
+        "modelKey": MODEL,
+        "format": "gguf",
+        "displayName": "Qwen3 8B",
+        "path": "qwen/qwen3-8b-GGUF/qwen3-8b-Q4_K_M.gguf",
+        "sizeBytes": 4_500_000_000,
+        "vision": False,
+        "trainedForToolUse": True,
+        "maxContextLength": 40960,
+    }
+
+    def __init__(self) -> None:
+        self.frames: list[Frame] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.host = ""
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        number, namespace = len(self.frames), request.match_info["namespace"]
+
+        async def send(answer: dict[str, Any]) -> None:
+            self.frames.append(Frame(number, namespace, False, json.dumps(answer)))
+            await ws.send_json(answer)
+
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            self.frames.append(Frame(number, namespace, True, message.data))
+            frame = json.loads(message.data)
+            if "authVersion" in frame:
+                await send({"success": True})
+            elif frame.get("endpoint") == "listDownloadedModels":
+                await send({"type": "rpcResult", "callId": frame["callId"], "result": [self.INFO]})
+        return ws
+
+    async def start(self) -> web.AppRunner:
+        app = web.Application()
+        app.router.add_get("/{namespace}", self.socket)
+        runner = web.AppRunner(app, shutdown_timeout=0.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        server: Any = site._server
+        self.host = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        return runner
+
+
+@pytest.fixture
+def schema_only_server() -> Iterator[SchemaOnlyServer]:
+    server = SchemaOnlyServer()
+    server.thread.start()
+    runner = asyncio.run_coroutine_threadsafe(server.start(), server.loop).result(10)
+    yield server
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), server.loop).result(10)
+    server.loop.call_soon_threadsafe(server.loop.stop)
+    server.thread.join(10)
+    server.loop.close()
+
+
 def run_exchange(
     node: str,
     sdk_dir: Path,
-    recorder: FrameRecorder,
+    recorder: FrameRecorder | SchemaOnlyServer,
     *,
     step_seconds: float = STEP_SECONDS,
     env: dict[str, str] | None = None,
@@ -134,6 +206,21 @@ def test_js_sdk_lists_models_responds_and_streams(
     # with the fields JS requires beyond it allowed); a refusal by the SDK would fail here.
     assert SCHEMA.check(frames) == len(frames) >= 25
     assert {frame.namespace for frame in frames} == {"system", "llm"}
+
+
+def test_a_message_the_js_sdk_drops_fails_the_run_quoting_its_complaint(
+    node: str, schema_only_server: SchemaOnlyServer
+) -> None:
+    """The harness's answer to the JS SDK's silent drop: the step runs out, and the failure
+    quotes the ``communicationWarning`` in which the SDK named what it refused and why."""
+    sdk_dir = install("2.0.0")
+    code, result, stderr = run_exchange(node, sdk_dir, schema_only_server, step_seconds=1.0)
+    assert (code, result["error"], result["step"]) == (3, "timeout", "listDownloadedModels")
+    message = explain(result, stderr, schema_only_server.frames)
+    assert "step 'listDownloadedModels' failed: timeout" in message
+    assert "the SDK dropped a message of ours: Received invalid result for rpc" in message
+    assert "endpointName = listDownloadedModels" in message
+    assert "publisher: Required" in message
 
 
 def test_js_sdk_stalled_prediction_fails_at_the_step_limit_naming_it(
