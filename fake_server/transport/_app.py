@@ -283,7 +283,12 @@ async def _read_body(
         return b"", None
     timeout = request.app[SETTINGS].body_timeout
     try:
-        data = await asyncio.wait_for(request.read(), timeout)
+        if request.content.is_eof():
+            # The whole body came with the head (the usual case): nothing to wait for, so no
+            # timer and no task for wait_for (a task a request was a sixth of its CPU time).
+            data = await request.read()
+        else:
+            data = await asyncio.wait_for(request.read(), timeout)
     except asyncio.TimeoutError:
         raise ApiAnswer(
             408,
