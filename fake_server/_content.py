@@ -32,6 +32,13 @@ _PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")
 _TRANSPORT_FIELDS = frozenset({"stream", "stream_options"})
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 ID_LENGTH = 20
+#: Encoders made once (``json.dumps`` with arguments builds a new one each call): the compact
+#: JSON of tool definitions, and the canonical JSON of a request that seeds its answer.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+#: Two base-36 digits for each number below 36 ** 2, the less significant first: an id takes
+#: half as many divisions of its 128-bit number.
+_PAIRS = tuple(_BASE36[i % 36] + _BASE36[i // 36] for i in range(36 * 36))
 #: Tool arguments are generated this many objects deep at most (a schema may nest deeper).
 MAX_ARGUMENT_DEPTH = 32
 
@@ -79,7 +86,7 @@ def prompt_tokens_for_texts(texts: Iterable[str], tools: Any = None) -> int:
     """The prompt's tokens: its messages' texts, and the JSON of the tool definitions."""
     total = sum(count_tokens(text) for text in texts)
     if tools:
-        total += count_tokens(json.dumps(tools, separators=(",", ":")))
+        total += count_tokens(_COMPACT.encode(tools))
     return total
 
 
@@ -99,7 +106,7 @@ class ContentSource:
 
     def __init__(self, seed: int, body: Mapping[str, Any], salt: str = "") -> None:
         key = {k: v for k, v in body.items() if k not in _TRANSPORT_FIELDS}
-        canonical = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+        canonical = _CANONICAL.encode(key)
         digest = hashlib.blake2b(
             f"{seed}\x00{salt}\x00{canonical}".encode(), digest_size=32
         ).digest()
@@ -111,11 +118,11 @@ class ContentSource:
         Studio's random ids (``chatcmpl-um3b2l9t12bzrtha63q8``), drawn from the request's
         digest so that they are seeded like the rest."""
         number = int.from_bytes(self._digest[16:], "big")
-        digits = []
-        for _ in range(ID_LENGTH):
-            number, digit = divmod(number, 36)
-            digits.append(_BASE36[digit])
-        return prefix + "".join(digits)
+        pairs = []
+        for _ in range(ID_LENGTH // 2):
+            number, pair = divmod(number, 36 * 36)
+            pairs.append(_PAIRS[pair])
+        return prefix + "".join(pairs)
 
     def tool_call_id(self) -> str:
         """A 9-digit decimal string, LM Studio's tool-call id form."""

@@ -117,6 +117,10 @@ def _js_int(digits: str) -> int | float:
     return int(digits) if len(digits) <= _INT_DIGITS else float(digits)
 
 
+#: One decoder for every body: ``json.loads`` with arguments builds a new one each time.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def parse_body(data: bytes) -> Any:
     """The JSON of a request body; ``BodyError`` with a message for the client when it is
     not JSON (or cannot be read)."""
@@ -125,7 +129,9 @@ def parse_body(data: bytes) -> Any:
     except UnicodeDecodeError:
         raise BodyError(MSG_NOT_UTF8) from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # what json.loads refuses before decoding
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise BodyError(v8_message(exc)) from None
     except RecursionError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from .._catalog import TEMPLATE_TOKENS_PER_MESSAGE, Model, Resolution
@@ -182,7 +182,7 @@ class Engine:
             model = resolution.model
             assert model is not None
             entry.model = model.id
-            turn = replace(turn, model_id=model.id)
+            turn = turn.resolved(model.id)
             if resolution.needs_load:
                 await self.loader.ensure_loaded(model, state, turn.ttl, turn.context_length)
                 loaded = True
