@@ -252,7 +252,8 @@ def _chat(decision: Decision, answer: Answer, state: State, native: bool, strict
             answer.usage if wanted else None,
         )
         if state.validate or strict:
-            check_frames(frames, "chat", kinds)
+            remember = None if strict else (shapes.name, answer.finish_reason)
+            check_frames(frames, "chat", kinds, remember)
         return _stream(frames, len(frames) - (2 if wanted else 1), answer.plan, state, strict)
     document = shapes.chat_completion(
         completion_id=completion_id,
@@ -322,7 +323,8 @@ def _completions(
             frames.append(shapes.usage_chunk(prefix, answer.usage))
             kinds.append("usage")
         if state.validate or strict:
-            check_frames(frames, "completions", kinds)
+            remember = None if strict else (shapes.name, answer.finish_reason)
+            check_frames(frames, "completions", kinds, remember)
         return _stream(frames, timed, answer.plan, state, strict)
     document = shapes.completion(
         completion_id=completion_id,

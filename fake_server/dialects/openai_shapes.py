@@ -356,20 +356,38 @@ def default_fail_message(status: int) -> str:
     }.get(status, f"HTTP {status}")
 
 
-def check_frames(frames: list[str], route: str, shapes: list[Hashable] | None = None) -> None:
+#: (route, ``remember`` key, frame shape) already seen valid, across streams.
+_VALID_FRAMES: set[tuple[str, Hashable, Hashable]] = set()
+
+
+def check_frames(
+    frames: list[str],
+    route: str,
+    shapes: list[Hashable] | None = None,
+    remember: Hashable | None = None,
+) -> None:
     """Check one frame of each distinct shape: frames of one shape differ only in strings.
 
     ``shapes``, one per frame, is what the frames' builder knows of their shapes (so that the
     frames need not be parsed to learn it); without it each frame is parsed to find its shape.
+    ``remember`` (with ``shapes``): what else decides the frames' structure (the profile, the
+    finish reason); a shape checked under it is not checked again in a later stream, as a
+    whole answer of one shape is checked once.
     """
     schema = validator(CHUNK_SCHEMAS[route])
     seen: set[Any] = set()
     for index, frame in enumerate(frames):
         if shapes is not None:
-            if shapes[index] in seen:
+            shape = shapes[index]
+            if shape in seen:
                 continue
-            seen.add(shapes[index])
+            seen.add(shape)
+            key = (route, remember, shape)
+            if remember is not None and key in _VALID_FRAMES:
+                continue
             schema.check(json.loads(frame))
+            if remember is not None:
+                _VALID_FRAMES.add(key)
             continue
         document = json.loads(frame)
         choices = document.get("choices") or [{}]
