@@ -129,14 +129,22 @@ class ContentSource:
         return str(self.rng.randrange(100_000_000, 1_000_000_000))
 
     def sentences(self, count: int | None = None) -> str:
+        return "".join(self.sentence_pieces(count))
+
+    def sentence_pieces(self, count: int | None = None) -> list[str]:
+        """``sentences()`` already cut into its tokens (``split_tokens`` of it, which a default
+        answer needs: its words are letters only, so each is one token with the space before
+        it, and each full stop another), without the regular expression's pass over it."""
         rng = self.rng
         n = count if count is not None else rng.randint(1, 3)
-        out = []
+        out: list[str] = []
         for _ in range(n):
             words = rng.choices(WORDS, k=rng.randint(4, 12))
-            words[0] = words[0].capitalize()
-            out.append(" ".join(words) + ".")
-        return " ".join(out)
+            first = words[0].capitalize()
+            out.append(f" {first}" if out else first)
+            out.extend([f" {word}" for word in words[1:]])
+            out.append(".")
+        return out
 
     def arguments_for(self, parameters: Any, depth: int = 0) -> dict[str, Any]:
         """Plausible arguments for a tool's JSON-Schema ``parameters`` (required ones only);

@@ -257,15 +257,15 @@ def compose(decision: Decision, seed: int, created: int) -> Answer:
     else:
         limit = _smallest(turn.max_tokens, decision.room)
         if turn.output_schema is not None:  # grammar-constrained: JSON that fits
-            text = dumps(generate(turn.output_schema, src.rng, WORDS))
+            pieces = split_tokens(dumps(generate(turn.output_schema, src.rng, WORDS)))
         else:
-            text = src.sentences()
+            pieces = src.sentence_pieces()
         thinks = model is not None and model.reasoning and turn.reasoning != "off"
         if thinks and turn.kind == "chat":
-            reasoning_pieces, cut = limited_pieces(src.sentences(), limit)
+            reasoning_pieces, cut = _first(src.sentence_pieces(), limit)
             reasoning = "".join(reasoning_pieces)
             limit = None if limit is None else limit - len(reasoning_pieces)
-        pieces, cut = limited_pieces(text, limit)
+        pieces, cut = _first(pieces, limit)
         content = "".join(pieces)
         finish = "length" if cut else "stop"
     if turn.kind == "completions":
@@ -311,7 +311,11 @@ def vectors(decision: Decision, seed: int) -> list[list[float]]:
 
 def limited_pieces(text: str, limit: int | None) -> tuple[list[str], bool]:
     """``text`` cut into tokens, at most ``limit`` of them; the flag says it was cut."""
-    pieces = split_tokens(text)
+    return _first(split_tokens(text), limit)
+
+
+def _first(pieces: list[str], limit: int | None) -> tuple[list[str], bool]:
+    """At most ``limit`` of ``pieces``; the flag says some were left out."""
     if limit is None or len(pieces) <= limit:
         return pieces, False
     return pieces[:limit], True

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from fake_server._content import ContentSource, split_tokens
 from fake_server._schemas import SchemaViolation, validator
 from fake_server.dialects.openai_requests import ALLOWED_ROLES, chat_request_is_valid
 from fake_server.dialects.openai_shapes import SHAPES as PROFILES
@@ -121,3 +122,15 @@ def test_a_broken_frame_of_a_new_shape_is_caught() -> None:
     broken = frames[-1].replace('"finish_reason":"stop"', '"finish_reason":"sideways"')
     with pytest.raises(SchemaViolation):
         check_frames([*frames[:-1], broken], "chat", shapes)
+
+
+@pytest.mark.parametrize("count", [None, 1, 3])
+def test_default_text_comes_cut_into_the_tokens_the_tokenizer_finds(count: int | None) -> None:
+    """A default answer's pieces are made with its text, not found in it afterwards: they
+    must be what ``split_tokens`` finds, for every seed."""
+    for seed in range(300):
+        body = {"model": "qwen/qwen3-8b", "seed": seed}
+        pieces = ContentSource(seed, body).sentence_pieces(count)
+        text = ContentSource(seed, body).sentences(count)
+        assert pieces == split_tokens(text)
+        assert "".join(pieces) == text
