@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .._journal import RecordedRequest
 from ..engine import Decision, Engine, Fault, State, Stream
@@ -140,10 +140,10 @@ class SocketOut:
 Out = JsonOut | RawOut | SseOut | FaultOut | SocketOut
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """One request as a handler sees it: the parsed JSON body (``json``; None when empty),
-    the raw body, the journal entry, and the state snapshot taken when it arrived."""
+    the raw body, the journal entry, and the state snapshot taken when it arrived. A named
+    tuple, like ``Turn``: immutable, and cheap to build once a request."""
 
     method: str
     path: str

@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._catalog import TEMPLATE_TOKENS_PER_MESSAGE, Model, Resolution
 from .._content import (
@@ -67,10 +66,10 @@ class ModelRefused(Exception):
         self.requested = requested
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What answers a turn: its model, the rule that matched (if any), the action to take
-    (None: the default answer) and how the wire should misbehave (``fault``)."""
+    (None: the default answer) and how the wire should misbehave (``fault``). A named tuple,
+    like ``Turn``: immutable, and cheap to build once a request."""
 
     turn: Turn
     model: Model | None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 TurnKind = Literal["chat", "completions", "embeddings", "models"]
 
@@ -22,8 +22,7 @@ class ToolSpec:
     parameters: Any = None
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
+class Turn(NamedTuple):
     """One request, normalised.
 
     ``texts`` are what a ``contains=`` rule searches (message texts, prompts, inputs);
@@ -33,6 +32,10 @@ class Turn:
     answer must fit. ``reasoning`` is the setting the request asks for (``"off"``: a reasoning
     model's default answer has none); ``context_length`` the context a JIT load by this turn
     gives the model.
+
+    A named tuple, not a frozen dataclass: as immutable, and built at a fifth of the cost
+    (a frozen dataclass sets each field through ``object.__setattr__``), once or twice a
+    request.
     """
 
     kind: TurnKind
@@ -54,27 +57,8 @@ class Turn:
     context_length: int | None = None
 
     def resolved(self, model_id: str) -> Turn:
-        """This turn with its model resolved to ``model_id``: ``replace(turn, model_id=...)``
-        at half the cost (``replace`` looks every field up by name), once a request."""
-        return Turn(
-            self.kind,
-            self.api,
-            self.body,
-            self.requested_model,
-            model_id,
-            self.stream,
-            self.texts,
-            self.prompt_tokens,
-            self.max_tokens,
-            self.tools,
-            self.forced_tool,
-            self.output_schema,
-            self.inputs,
-            self.dimensions,
-            self.ttl,
-            self.reasoning,
-            self.context_length,
-        )
+        """This turn with its model resolved to ``model_id``."""
+        return self._replace(model_id=model_id)
 
     @property
     def text(self) -> str:
