@@ -8,7 +8,7 @@ import lmstudio as lms
 import pydantic
 import pytest
 
-from fake_server import FakeLMStudio
+from fake_server import FakeLMStudio, ScriptError
 
 from .frames import FrameRecorder
 
@@ -297,3 +297,13 @@ def test_wire_faults_reach_the_sdk(
         broken = [f for f in recorder.frames if not f.text.startswith("{") or f.text[-1] != "}"]
         assert len(broken) == 1 and not broken[0].to_server
         recorder.frames.remove(broken[0])
+
+
+def test_rules_for_the_door_are_checked_when_scripted(
+    client: lms.Client, fake: FakeLMStudio
+) -> None:
+    with pytest.raises(ScriptError, match=r"toolCallRequest\.arguments"):
+        fake.chat.when(api="sdk").reply(tool_calls=[{"name": "add", "arguments": "[1, 2]"}])
+    scenario = {"rules": [{"route": "chat", "when": {"api": "sdk"}, "reply": {"content": "hi!"}}]}
+    fake.load_scenario(scenario)
+    assert client.llm.model(MODEL).respond("Hello").content == "hi!"
