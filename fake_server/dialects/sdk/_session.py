@@ -21,7 +21,7 @@ import traceback
 from typing import Any
 
 from ..._journal import RecordedRequest
-from ..._json import BodyError, dumps, parse_body
+from ..._json import MSG_TOO_DEEP, BodyError, dumps, parse_body
 from .._base import Call, Socket
 from ._frames import (
     channel_close,
@@ -376,6 +376,10 @@ class Session:
             return
         if isinstance(exc, ConnectionResetError):
             entry.error = "the client closed the connection"
+            return
+        if isinstance(exc, RecursionError):  # nested deep enough to parse, too deep to use
+            entry.status = 400
+            await self._answer(request, frame(error(MSG_TOO_DEEP)))
             return
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         request.engine.record_error(f"{entry.method} {entry.path}: {exc}\n{text}")
