@@ -58,6 +58,11 @@ MSG_NO_LMSTUDIO = (
     "lmstudio_sdk_client needs LM Studio's Python SDK: pip install 'lmstudio>=1.5' "
     "(its websocket API is served by the fake on the same port)"
 )
+MSG_SDK_TOKEN_FORM = (
+    "lmstudio_sdk_client: the fake requires the API token {token!r}, which LM Studio's SDKs "
+    "cannot send: they take tokens in LM Studio's form only, sk-lm- then 8 letters or digits, "
+    "':' and 20 more (for example sk-lm-Abc12345:Zyx9876543210abcdefG); give the fake one"
+)
 MSG_SDK_CANNOT_SEND_TOKEN = (
     "lmstudio_sdk_client: the fake requires an API token, and lmstudio {version} cannot send "
     "one (api_token= came in lmstudio 1.6): upgrade it, or leave the fake open"
@@ -559,6 +564,8 @@ def lmstudio_sdk_client(
 
         if "api_token" not in inspect.signature(lmstudio.Client).parameters:
             pytest.fail(MSG_SDK_CANNOT_SEND_TOKEN.format(version=lmstudio.__version__))
+        if _live_url(request) is None and not SDK_TOKEN.fullmatch(token):
+            pytest.fail(MSG_SDK_TOKEN_FORM.format(token=token))
         options["api_token"] = token
     # The SDK takes "host:port", no scheme; entering checks /lmstudio-greeting as the SDK does.
     client = lmstudio.Client(lmstudio_fake_url.split("://", 1)[-1].rstrip("/"), **options)

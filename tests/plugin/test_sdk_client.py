@@ -45,6 +45,15 @@ def auth(lmstudio_fake):
 def test_with_the_fakes_token(auth, lmstudio_sdk_client, lmstudio_fake):
     lmstudio_fake.chat.reply("authorised")
     assert lmstudio_sdk_client.llm.model("qwen/qwen3-8b").respond("hi").content == "authorised"
+
+
+@pytest.fixture
+def plain_token(lmstudio_fake):
+    lmstudio_fake.require_api_token("plain-bearer-token")
+
+
+def test_with_a_token_the_sdk_cannot_send(plain_token, lmstudio_sdk_client):
+    raise AssertionError("not reached: the fixture says why")
 """
 
 
@@ -52,10 +61,13 @@ def test_lmstudio_sdk_client(project: Project) -> None:
     project.tests(CLIENT_TESTS)
     result = project.run("-rs")
     if SDK_SENDS_TOKENS:
-        result.assert_outcomes(passed=3)
+        result.assert_outcomes(passed=3, errors=1)
+        result.stdout.fnmatch_lines(
+            ["*the fake requires the API token 'plain-bearer-token', which LM Studio's SDKs*"]
+        )
     else:
         # lmstudio 1.5 has no api_token: the fixture says so instead of failing later.
-        result.assert_outcomes(passed=2, errors=1)
+        result.assert_outcomes(passed=2, errors=2)
         result.stdout.fnmatch_lines(["*the fake requires an API token, and lmstudio 1.*"])
 
 
