@@ -68,6 +68,8 @@ STREAM_DURATION_ERROR = 0.05
 SCALE_GROWTH = 0.10
 #: The fake's RSS with 1,000 streams open, below (MiB).
 MEMORY_MIB = 200.0
+#: A fresh process's import + start + first default answer of the fake, at most (seconds).
+COLD_START_S = 0.25
 
 # -- processes ---------------------------------------------------------------------------------
 #: On a machine of 2 or more cores the servers run on CPU 1 and the load or client on CPU 0.
