@@ -23,9 +23,7 @@ import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from faker.providers.lorem.en_US import Provider as _LoremProvider
-
-WORDS: tuple[str, ...] = tuple(_LoremProvider.word_list)
+from ._words import WORDS as WORDS
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")

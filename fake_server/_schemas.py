@@ -6,7 +6,8 @@ checkout, an editable install, an unpacked sdist) has the one top-level ``schema
 Two validators per schema, both built from the same files:
 
 * a fastjsonschema-compiled function for the hot path (a few microseconds per
-  request, so that validating every request and answer stays cheap), and
+  request, so that validating every request and answer stays cheap), its bytecode kept
+  between processes by ``_validator_cache``, and
 * a ``jsonschema`` Draft 2020-12 validator, used only when the fast one says no,
   for precise messages that name the bad field.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +28,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from ._validator_cache import cached_compile
 
 SCHEMA_BASE_URI = "https://pytest-lmstudio.local/schemas/"
 
@@ -205,10 +209,7 @@ _build_lock = threading.Lock()
 
 @functools.cache
 def _validator_cached(name: str) -> Validator:
-    # compile() rewrites the root's $refs in place: give it a copy, not the cached dict.
-    # detailed_exceptions=False is not used: fastjsonschema 2.22 then fails to compile any
-    # schema with "const" (KeyError 'definition_rule'); the flag only costs on rejection.
-    fast = _compile(copy.deepcopy(load_schema(name)))
+    fast = _compile(load_schema(name))
     return Validator(name, fast, None, threading.Lock())
 
 
@@ -219,15 +220,22 @@ def validator(name: str) -> Validator:
 
 
 def _compile(schema: dict[str, Any]) -> Callable[[Any], Any]:
-    import fastjsonschema
-
     def handler(uri: str) -> dict[str, Any]:
         return copy.deepcopy(load_schema(_name_from_uri(uri)))
 
-    compiled: Callable[[Any], Any] = fastjsonschema.compile(
-        schema, handlers={"https": handler}, use_default=False
-    )
-    return compiled
+    return cached_compile(schema, _sources_digest(), handler)
+
+
+@functools.cache
+def _sources_digest() -> bytes:
+    """A hash of every shipped schema file: what a compiled validator may depend on."""
+    digest = hashlib.sha256()
+    for name in schema_names():
+        node = _root()
+        for part in name.split("/"):
+            node = node.joinpath(part)
+        digest.update(name.encode() + b"\0" + node.read_bytes() + b"\0")
+    return digest.digest()
 
 
 def _as_bool(check: Callable[[Any], Any]) -> Callable[[Any], bool]:

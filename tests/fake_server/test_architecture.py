@@ -17,8 +17,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "fake_server._errors",
             "fake_server._schemas",
+            "fake_server._validator_cache",
             "fake_server._json",
             "fake_server._content",
+            "fake_server._words",
             "fake_server._catalog",
             "fake_server._journal",
             "fake_server._profiles",
