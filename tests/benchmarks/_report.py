@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import _report_cold
 import _report_plugin
 import _report_server
 from _report_page import Outcome, Page, table
@@ -31,6 +32,7 @@ SECTIONS: tuple[Callable[[Page], list[str]], ...] = (
     _report_server.streaming,
     _report_plugin.provider,
     _report_plugin.startup,
+    _report_cold.cold_start,
     _report_server.timing,
     _report_plugin.scale,
     _report_server.memory,

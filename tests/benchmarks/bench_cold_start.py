@@ -12,16 +12,19 @@ respx`` loads httpx), so its figure has no server and no socket.
 * ``httpserver``: ``import pytest_httpserver``; ``HTTPServer().start()``; one
   ``expect_request(...).respond_with_json(...)`` and the same POST.
 * ``respx``: ``import respx, httpx``; a router mocking the POST; ``httpx.Client().post()``.
-* ``baseline`` (only with ``--baseline DIR``): the fake of another checkout, measured the same
-  way in the same rounds (the figure before a change, side by side with the one after).
+* ``baseline`` (with ``--baseline DIR`` or ``--baseline-commit REV``): the fake of another
+  checkout, or of a commit of this repository (``git archive`` into a temporary folder),
+  measured the same way in the same rounds: the figure before a change, side by side with the
+  one after. ``make bench`` measures the fake as it was before the cold-start work
+  (``BEFORE_COMMIT``).
 
 The subjects run in rotated order, ``--rounds`` times each, after one warm-up run each (so
 bytecode is cached, as on a developer's machine); the medians are kept. The interpreter's own
 start-up is the same for all and is reported apart (``python -c pass``). Target: the fake's
 import + start + first answer at most 0.25 s.
 
-    .venv/bin/python tests/benchmarks/bench_cold_start.py [--rounds 15] [--baseline DIR]
-        [--json out.json]
+    .venv/bin/python tests/benchmarks/bench_cold_start.py [--rounds 15]
+        [--baseline DIR | --baseline-commit REV] [--json out.json]
 
 Progress goes to stderr, the table to stdout. Exit status 0 when the target is met, 1 when it
 is missed, 2 when a run failed.
@@ -35,6 +38,8 @@ import os
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +47,9 @@ from typing import Any
 from _harness import COLD_START_S, ROOT, bounded, log, rotated
 
 RUN_TIMEOUT_SECONDS = 60
+#: The last commit before the cold-start work (Faker imported, validators compiled by every
+#: process): ``run_all.py`` measures it beside the fake of today.
+BEFORE_COMMIT = "c2f5688"
 #: Bytecode written and read, as on a developer's machine: without it every run would compile
 #: the modules again, and the figure would measure the compiler.
 CHILD_ENV = {
@@ -141,6 +149,23 @@ def run_child(source: str) -> tuple[dict[str, float], float]:
     return json.loads(done.stdout.strip().splitlines()[-1]), wall
 
 
+def archived(commit: str, into: Path) -> Path:
+    """The fake (and its schemas) of ``commit`` of this repository, unpacked in ``into``."""
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", commit, "fake_server", "schemas"],
+        capture_output=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"git archive {commit}: {done.stderr.decode(errors='replace')}")
+    with tempfile.TemporaryFile() as tar:
+        tar.write(done.stdout)
+        tar.seek(0)
+        with tarfile.open(fileobj=tar) as archive:
+            archive.extractall(into, filter="data")
+    return into
+
+
 def measure(subjects: dict[str, str], rounds: int) -> dict[str, Any]:
     interpreter = [sys.executable, "-c", "pass"]
     for source in subjects.values():  # warm-up: bytecode and the file cache
@@ -186,10 +211,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline", type=Path, metavar="DIR", help="also measure the fake of this checkout"
     )
+    parser.add_argument(
+        "--baseline-commit",
+        metavar="REV",
+        help=f"also measure the fake of this commit (run_all.py: {BEFORE_COMMIT})",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
+    if args.baseline is not None and args.baseline_commit is not None:
+        parser.error("--baseline and --baseline-commit: one or the other")
     if args.baseline is not None and not (args.baseline / "fake_server").is_dir():
         parser.error(f"--baseline {args.baseline}: no fake_server/ there (a checkout's root?)")
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
+        if args.baseline_commit is not None:
+            try:
+                args.baseline = archived(args.baseline_commit, Path(tmp))
+            except (RuntimeError, OSError, tarfile.TarError, subprocess.SubprocessError) as exc:
+                log(f"bench_cold_start: no baseline: {exc}")
+                return 2
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     subjects = {
         "fake": child_source(FAKE, ROOT),
         "httpserver": child_source(HTTPSERVER, None),
@@ -210,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     results["vs_httpserver"] = fake_total / subjects_out["httpserver"]["total_s"]
     results["vs_respx"] = fake_total / subjects_out["respx"]["total_s"]
     if args.baseline is not None:
-        results["baseline_root"] = str(args.baseline)
+        results["baseline"] = args.baseline_commit or str(args.baseline)
         results["vs_baseline"] = fake_total / subjects_out["baseline"]["total_s"]
 
     columns = (*PHASES, "total_s", "cpu_s", "process_s")

@@ -111,6 +111,13 @@ BENCHES = (
         300,
         "per test, start-up, import and reset",
     ),
+    Bench(
+        "cold-start",
+        "bench_cold_start.py",
+        ("--rounds", "15", "--baseline-commit", "c2f5688"),
+        150,
+        "cold start",
+    ),
     Bench("timing", "bench_timing.py", ("--pairs", "200", "--runs", "3"), 120, "timing"),
     Bench("scale", "bench_scale.py", ("--rounds", "5"), 300, "scale"),
     Bench(
