@@ -286,6 +286,11 @@ class Catalog:
                     return model, index
         return None
 
+    def lookup(self, requested: str) -> Model | None:
+        """The model a request naming ``requested`` asks for: by id, instance id (``key:n``)
+        or ``id@quantization``; None when the catalog has none."""
+        return self._lookup(requested)
+
     def _lookup(self, requested: str) -> Model | None:
         model = self._models.get(requested)
         if model is not None:

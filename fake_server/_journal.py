@@ -71,6 +71,9 @@ class RecordedRequest:
     body_length: int | None = None
     #: the door the request came through (``openai``, ``rest-v0``, ...; empty for none)
     api: str = ""
+    #: for a request no route serves (LM Studio's catch-all answers it): the route it most
+    #: likely meant (``/v1`` left out, a near-miss path), or why none is served
+    hint: str | None = None
 
     @property
     def truncated(self) -> bool:
@@ -97,6 +100,7 @@ class RecordedRequest:
             "rule": None if self.rule is None else self.rule.describe(),
             "error": self.error,
             "fault": self.fault,
+            "hint": self.hint,
         }
 
     def to_json(self) -> str:
@@ -115,7 +119,8 @@ class RecordedRequest:
         rule = f" rule=#{self.rule.id}" if self.rule is not None else " default"
         status = self.status if self.status is not None else "(no answer)"
         fault = f" [{self.fault}]" if self.fault else ""
-        return f"{self.method} {self.path}{model} -> {status}{rule}{fault}"
+        hint = f" -- {self.hint}" if self.hint else ""
+        return f"{self.method} {self.path}{model} -> {status}{rule}{fault}{hint}"
 
 
 def redacted(headers: Mapping[str, str]) -> dict[str, str]:

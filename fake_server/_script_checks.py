@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._catalog import MAX_SECONDS, seconds_in_range
+from ._catalog import MAX_SECONDS, Catalog, seconds_in_range
 from ._errors import ScriptError
 
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls")
@@ -25,6 +25,7 @@ __all__ = [
     "check_count",
     "check_finish",
     "check_headers",
+    "check_rule_model",
     "check_seconds",
     "check_status",
     "check_text",
@@ -153,6 +154,32 @@ def check_headers(headers: object) -> dict[str, str]:
     return dict(headers)
 
 
+#: A rule for a model the catalog lacks: a request for it gets LM Studio's model-not-found
+#: before any rule is tried, so the rule could never answer.
+UNKNOWN_RULE_MODEL = (
+    "when(model={model!r}): the catalog has no model {model!r}, so this rule would never "
+    "answer (a request for it gets LM Studio's model-not-found before any rule is tried).{close} "
+    "Add the model before scripting for it: fake.add_model({model!r}), or "
+    "@pytest.mark.lmstudio(models=[...]). In the catalog: {ids}."
+)
+
+
+def check_rule_model(model: str | None, catalog: Catalog, *, fallback: bool) -> None:
+    """Refuse a rule narrowed to a model the catalog lacks, with the closest ids as a "did
+    you mean". With the single-loaded fallback on, an unknown id is served (by the one loaded
+    model) and can match, so any id goes."""
+    if model is None or fallback or catalog.lookup(model) is not None:
+        return
+    import difflib
+
+    ids = [m.id for m in catalog.models()]
+    close = difflib.get_close_matches(model, ids, n=1, cutoff=0.5)
+    if not close:  # "qwen3-8b" for "qwen/qwen3-8b": the id without its publisher
+        close = [i for i in ids if i.rpartition("/")[2] == model.rpartition("/")[2]][:1]
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ScriptError(UNKNOWN_RULE_MODEL.format(model=model, close=hint, ids=catalog.ids_text()))
+
+
 def check_vectors(embeddings: object) -> tuple[tuple[float, ...], ...]:
     if (
         isinstance(embeddings, (str, bytes))
@@ -170,4 +197,12 @@ def check_vectors(embeddings: object) -> tuple[tuple[float, ...], ...]:
         ):
             raise ScriptError(f"embeddings[{i}] must be a non-empty list of numbers")
         out.append(tuple(float(x) for x in vector))
+    lengths = [len(vector) for vector in out]
+    if len(set(lengths)) > 1:
+        odd = next(i for i, length in enumerate(lengths) if length != lengths[0])
+        raise ScriptError(
+            f"embeddings must all have the same length (one model's vectors share one "
+            f"dimension): embeddings[0] has {lengths[0]} numbers, embeddings[{odd}] has "
+            f"{lengths[odd]}"
+        )
     return tuple(out)

@@ -32,6 +32,7 @@ from ._journal import (
 from ._scenario import apply_scenario
 from ._scenario_file import read_scenario
 from ._script import RouteScript
+from ._script_checks import check_rule_model
 from ._settings import (
     NOT_GIVEN,
     NotGiven,
@@ -414,6 +415,10 @@ class FakeLMStudio:
         """Add a rule after checking what it would send with the encoders that will send it."""
         with self._lock:
             state = self._state
+        if rule.route != "models":  # a model list scripted for an id is any id's business
+            check_rule_model(
+                rule.matcher.model, state.catalog, fallback=state.single_loaded_fallback
+            )
         problems = rule_problems(rule, state)
         if problems:
             raise ScriptError(

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._marker import LMStudioMarkerWarning, marker_kwargs, unused_marker
+
 if TYPE_CHECKING:
     import httpx
     import lmstudio
@@ -41,7 +43,6 @@ PROFILES = (
 SHARED_KEEPALIVE_SECONDS = 2.0
 TRUTHY = ("true", "1", "yes", "on")
 FALSY = ("false", "0", "no", "off")
-MARKER_KEYWORDS = ("models", "scenario", "seed", "profile", "strict")
 FIXTURES_USING_THE_FAKE = frozenset(
     {
         "lmstudio_fake",
@@ -144,6 +145,10 @@ class _Session:
 SESSION_KEY = pytest.StashKey[_Session]()
 FAKE_KEY = pytest.StashKey["FakeLMStudio"]()
 STRICT_KEY = pytest.StashKey[bool]()
+#: The test's call ran to its end (passed or failed, not skipped).
+RAN_KEY = pytest.StashKey[bool]()
+
+__all__ = ["LMStudioMarkerWarning"]
 
 
 # -- options ------------------------------------------------------------------------------
@@ -315,6 +320,8 @@ def pytest_runtest_makereport(
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     fake = item.stash.get(FAKE_KEY, None)
+    if report.when == "call":
+        item.stash[RAN_KEY] = not report.skipped
     if fake is None or report.when != "call":
         return
     if report.passed and item.stash.get(STRICT_KEY, True):
@@ -328,6 +335,15 @@ def pytest_runtest_makereport(
             )
     if report.failed:
         report.sections.append(("lmstudio fake", describe_journal(fake)))
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    # Warned here, in a phase of the test (so -W and filterwarnings apply to it), once the
+    # test has run: a fixture requested from the test body counts too.
+    if item.stash.get(RAN_KEY, False):
+        warning = unused_marker(item, used_the_fake=FAKE_KEY in item.stash)
+        if warning is not None:
+            item.warn(warning)
 
 
 def describe_journal(fake: FakeLMStudio) -> str:
@@ -352,25 +368,6 @@ def describe_journal(fake: FakeLMStudio) -> str:
 
 
 # -- fixtures -----------------------------------------------------------------------------
-def _marker_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The ``lmstudio`` marker's keywords, closest marker first (test over class over module)."""
-    merged: dict[str, Any] = {}
-    for marker in reversed(list(request.node.iter_markers("lmstudio"))):
-        if marker.args:
-            raise pytest.UsageError(
-                f"{request.node.nodeid}: @pytest.mark.lmstudio takes keywords only "
-                f"({', '.join(MARKER_KEYWORDS)}); got positional {marker.args!r}"
-            )
-        unknown = sorted(set(marker.kwargs) - set(MARKER_KEYWORDS))
-        if unknown:
-            raise pytest.UsageError(
-                f"{request.node.nodeid}: @pytest.mark.lmstudio got unknown keyword(s) "
-                f"{', '.join(unknown)}; it takes {', '.join(MARKER_KEYWORDS)}"
-            )
-        merged.update(marker.kwargs)
-    return merged
-
-
 def _live_url(request: pytest.FixtureRequest) -> str | None:
     """The real LM Studio to use for this test, or None for the fake (skips when missing)."""
     session = request.config.stash[SESSION_KEY]
@@ -400,7 +397,7 @@ def lmstudio_fake(request: pytest.FixtureRequest) -> FakeLMStudio:
         pytest.skip("lmstudio_fake scripts the fake, which --lmstudio-live replaces")
     fake = session.session_fake()
     fake.reset()
-    options = _marker_kwargs(request)
+    options = marker_kwargs(request.node)
     strict = session.settings.strict
     try:
         # The scenario first: the marker's own keywords win over what it sets.

@@ -56,7 +56,7 @@ __all__ = [
 
 def route_table(control: Control) -> list[Route]:
     """Every route the fake serves, the catch-all last."""
-    return [
+    served = [
         *openai.routes(),
         *rest_v0.routes(),
         *rest_v1.routes(),
@@ -65,8 +65,8 @@ def route_table(control: Control) -> list[Route]:
         *system.routes(),
         *admin.routes(control),
         *sdk.routes(),
-        system.catch_all(),
     ]
+    return [*served, system.catch_all(served)]
 
 
 def rule_problems(rule: Rule, state: State) -> list[str]:

@@ -3,11 +3,26 @@ tools use, and the catch-all (LM Studio's 200 "Unexpected endpoint" for any othe
 
 from __future__ import annotations
 
-from ._base import Call, JsonOut, Out, Route
+import difflib
+import re
+from collections.abc import Sequence
+
+from ._base import Call, Handler, JsonOut, Out, Route
 from .openai import ERRORS
 from .openai_shapes import SHAPES
 
-__all__ = ["catch_all", "routes"]
+__all__ = ["catch_all", "catch_all_hint", "routes"]
+
+#: What the journal says of a request that reached the catch-all when nothing closer is known.
+NO_ROUTE = "no route of LM Studio serves {method} {path}: this is its answer to an unknown endpoint"
+#: A path that would be served with /v1 in front: the client was given fake.url, not base_url.
+MISSING_V1 = (
+    "did you mean {method} /v1{path}? The OpenAI-compatible routes start with /v1: point the "
+    "openai SDK (and other OpenAI clients) at fake.base_url, not fake.url"
+)
+NEAR_MISS = "did you mean {method} {route}? (no route serves {path})"
+WRONG_METHOD = "{path} answers {methods}, not {method}"
+_PARAMETER = re.compile(r"\{[^}]*\}")
 
 
 async def _greeting(call: Call) -> Out:
@@ -29,6 +44,45 @@ async def _unexpected(call: Call) -> Out:
     return JsonOut(status, document)
 
 
+def _part(part: str) -> str:
+    """A piece of an aiohttp route template as a regular expression: ``{name}`` one path
+    segment, ``{name:regex}`` its own expression, anything else itself."""
+    if not _PARAMETER.fullmatch(part):
+        return re.escape(part)
+    _, colon, expression = part[1:-1].partition(":")
+    return f"(?:{expression})" if colon else "[^/]+"
+
+
+def _matches(template: str, path: str) -> bool:
+    pattern = "".join(_part(part) for part in re.split(r"(\{[^}]*\})", template))
+    return re.fullmatch(pattern, path) is not None
+
+
+def catch_all_hint(method: str, path: str, routes: Sequence[Route]) -> str:
+    """Why a request reached the catch-all, and the route it most likely meant: ``/v1`` left
+    out (a client given ``fake.url``), a route asked with another method, a near-miss path."""
+    served = [r for r in routes if r.method not in ("*", "OPTIONS")]
+    same_method = [r for r in served if r.method == method]
+    if any(_matches(r.path, "/v1" + path) for r in same_method):
+        return MISSING_V1.format(method=method, path=path)
+    methods = sorted({r.method for r in served if _matches(r.path, path)})
+    if methods:
+        return WRONG_METHOD.format(path=path, methods=" or ".join(methods), method=method)
+    templates = sorted({r.path for r in same_method})
+    close = difflib.get_close_matches(path.rstrip("/") or "/", templates, n=1, cutoff=0.75)
+    if close:
+        return NEAR_MISS.format(method=method, route=close[0], path=path)
+    return NO_ROUTE.format(method=method, path=path)
+
+
+def _hinting(known: Sequence[Route]) -> Handler:
+    async def handler(call: Call) -> Out:
+        call.entry.hint = catch_all_hint(call.method, call.path, known)
+        return await _unexpected(call)
+
+    return handler
+
+
 def routes() -> list[Route]:
     return [
         Route("GET", "/lmstudio-greeting", _greeting, ERRORS, body="none", auth=False),
@@ -36,6 +90,7 @@ def routes() -> list[Route]:
     ]
 
 
-def catch_all() -> Route:
-    """Last in the route table: every path no door claims."""
-    return Route("*", "/{tail:.*}", _unexpected, ERRORS, body="none", auth=False)
+def catch_all(known: Sequence[Route]) -> Route:
+    """Last in the route table: every path no door claims. The journal entry of a request it
+    answers says why (``catch_all_hint``), naming the route of ``known`` it most likely meant."""
+    return Route("*", "/{tail:.*}", _hinting(tuple(known)), ERRORS, body="none", auth=False)

@@ -189,13 +189,14 @@ def test_marker_errors_name_the_problem(project: Project) -> None:
     result.stdout.fnmatch_lines(
         [
             "E   *UsageError: test_inner.py::test_unknown_keyword: @pytest.mark.lmstudio got "
-            "unknown keyword(s) modles; it takes models, scenario, seed, profile, strict",
+            "unknown keyword(s) modles (did you mean models?); it takes models, scenario, seed, "
+            "profile, strict",
         ]
     )
     result.stdout.fnmatch_lines(
         [
             "E   *UsageError: test_module_marker.py::test_unknown_keyword_on_the_module: "
-            "@pytest.mark.lmstudio got unknown keyword(s) sead; *"
+            "@pytest.mark.lmstudio got unknown keyword(s) sead (did you mean seed?); *"
         ]
     )
 
