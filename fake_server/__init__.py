@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._catalog import Model
 from ._errors import FakeCheckError, FakeServerError, ScenarioError, ScriptError
 from ._journal import RecordedRequest
+from ._scenario_file import scenario_schema
 from ._script import RouteScript
 from ._server import FakeLMStudio
 from ._settings import NOT_GIVEN
@@ -28,4 +29,5 @@ __all__ = [
     "Rule",
     "ScenarioError",
     "ScriptError",
+    "scenario_schema",
 ]

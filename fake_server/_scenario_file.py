@@ -15,11 +15,6 @@ from typing import Any
 from ._errors import ScenarioError
 from ._schemas import load_schema, validator
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 SCENARIO_SCHEMA = "scenario.schema.json"
 
 #: Each action, and the key of its settings passed as the method's first argument.
@@ -38,10 +33,32 @@ ACTIONS: dict[str, str | None] = {
     "slow_body": "bytes_per_second",
 }
 
-__all__ = ["ACTIONS", "parse_scenario", "read_scenario", "validate_scenario"]
+__all__ = ["ACTIONS", "parse_scenario", "read_scenario", "scenario_schema", "validate_scenario"]
+#: Where a scenario error sends the reader: something that exists after a wheel install (the
+#: schema file is package data, not a path anyone has at hand).
+SEE_SCHEMA = "see the scenario schema: fake_server.scenario_schema()"
+
+
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema scenario files are checked against (a copy: a dict to read, to print
+    or to give an editor). Its ``$id`` is
+    ``https://pytest-lmstudio.local/schemas/scenario.schema.json``.
+
+    >>> from fake_server import scenario_schema
+    >>> sorted(scenario_schema()["properties"])[:3]
+    ['$schema', 'api_token', 'auto_evict']
+    """
+    import copy
+
+    return copy.deepcopy(load_schema(SCENARIO_SCHEMA))
 
 
 def parse_toml(text: str) -> dict[str, Any]:
+    # Loaded by the first TOML scenario, not by every process that starts a fake.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     parsed: dict[str, Any] = tomllib.loads(text)
     return parsed
 
@@ -62,7 +79,7 @@ def parse_scenario(text: str, source: str, *, toml: bool) -> dict[str, Any]:
     if toml:
         try:
             return parse_toml(text)
-        except tomllib.TOMLDecodeError as exc:
+        except ValueError as exc:  # tomllib.TOMLDecodeError (loaded by parse_toml)
             raise ScenarioError(source, f"not valid TOML: {exc}") from None
         except RecursionError:
             raise ScenarioError(source, "not valid TOML: nested too deeply") from None
@@ -119,4 +136,4 @@ def validate_scenario(data: Mapping[str, Any], source: str) -> None:
         if error is None:
             raise ScenarioError(source, "does not match the scenario schema")
         message = _action_problem(data, error.path) or error.message
-        raise ScenarioError(source, f"{message} (see schemas/{SCENARIO_SCHEMA})", error.path)
+        raise ScenarioError(source, f"{message} ({SEE_SCHEMA})", error.path)

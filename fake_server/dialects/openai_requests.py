@@ -13,8 +13,6 @@ from .._content import (
     prompt_tokens_for_texts,
 )
 from .._json import dumps
-from .._schema_json import UnsupportedSchema
-from .._schema_json import check as check_schema
 from .._schemas import SchemaViolation, part_validator, shallow_validator, validator
 from ..engine import State, ToolSpec, Turn, TurnKind
 from ._base import ApiAnswer
@@ -237,6 +235,10 @@ def check_output_schema(body: Mapping[str, Any], state: State) -> None:
     schema = output_schema(body)
     if schema is None:
         return
+    # Loaded on the first structured request: a suite that never asks for one never pays it.
+    from .._schema_json import UnsupportedSchema
+    from .._schema_json import check as check_schema
+
     try:
         check_schema(schema)
     except UnsupportedSchema as exc:

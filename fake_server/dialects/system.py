@@ -3,7 +3,6 @@ tools use, and the catch-all (LM Studio's 200 "Unexpected endpoint" for any othe
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 
@@ -68,6 +67,8 @@ def catch_all_hint(method: str, path: str, routes: Sequence[Route]) -> str:
     methods = sorted({r.method for r in served if _matches(r.path, path)})
     if methods:
         return WRONG_METHOD.format(path=path, methods=" or ".join(methods), method=method)
+    import difflib  # only for requests that missed every route
+
     templates = sorted({r.path for r in same_method})
     close = difflib.get_close_matches(path.rstrip("/") or "/", templates, n=1, cutoff=0.75)
     if close:

@@ -22,7 +22,6 @@ from .._content import (
 )
 from .._journal import Journal, RecordedRequest
 from .._json import dumps
-from .._schema_json import UnsupportedSchema, generate
 from .._schemas import mismatch
 from ._answer import Answer, ToolCall
 from ._loading import Loader
@@ -256,6 +255,9 @@ def compose(decision: Decision, seed: int, created: int) -> Answer:
     else:
         limit = _smallest(turn.max_tokens, decision.room)
         if turn.output_schema is not None:  # grammar-constrained: JSON that fits
+            # Loaded by the first structured request (a suite may never send one).
+            from .._schema_json import generate
+
             pieces = split_tokens(dumps(generate(turn.output_schema, src.rng, WORDS)))
         else:
             pieces = src.sentence_pieces()
@@ -281,6 +283,8 @@ def tool_arguments(parameters: Any, src: ContentSource) -> Any:
     constrains them with a grammar); for a schema outside the generator's subset, plausible
     values for its required properties."""
     if isinstance(parameters, dict):
+        from .._schema_json import UnsupportedSchema, generate
+
         try:
             return generate(parameters, src.rng, WORDS)
         except UnsupportedSchema:

@@ -146,6 +146,19 @@ class ProviderError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its attributes, not through __init__: the subclasses take other
+        # arguments, and the message is already rendered (and redacted).
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[ProviderError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Unpickle a ``ProviderError``: its rendered message and its attributes, as they were."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigurationError(ProviderError, ValueError):
     """A setting is invalid; ``source`` and ``key`` say where it came from."""
@@ -465,3 +478,13 @@ def bad_answer(
         suggestion=SUGGEST_BAD_ANSWER,
         secret=secret,
     )
+
+
+# Tracebacks and reprs name a class by its module: show the one users import the errors from
+# (``pytest_lmstudio.ModelNotFoundError``), not this private module. Pickling finds them there
+# too (``pytest_lmstudio`` loads them on first use).
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type) and issubclass(_value, Exception):
+        _value.__module__ = "pytest_lmstudio"
+del _name, _value

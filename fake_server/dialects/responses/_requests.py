@@ -13,8 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..._content import count_tokens
-from ..._schema_json import UnsupportedSchema
-from ..._schema_json import check as check_schema
 from ..._schemas import SchemaViolation, validator
 from ...engine import State, ToolSpec, Turn
 from .._base import ApiAnswer
@@ -242,6 +240,10 @@ def output_schema(body: Mapping[str, Any], state: State) -> Mapping[str, Any] | 
     schema = fmt.get("schema")
     if not isinstance(schema, dict):
         return {}
+    # Loaded on the first structured request: a suite that never asks for one never pays it.
+    from ..._schema_json import UnsupportedSchema
+    from ..._schema_json import check as check_schema
+
     try:
         check_schema(schema)
     except UnsupportedSchema as exc:
