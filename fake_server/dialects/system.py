@@ -33,7 +33,10 @@ async def _status(call: Call) -> Out:
 
 
 async def unexpected(call: Call) -> Out:
-    """LM Studio's answer to a route it does not serve (a 200 with an error string)."""
+    """LM Studio's answer to a route it does not serve (a 200 with an error string), for a
+    door whose route caught a request it does not take (the SDK door's ``GET /<name>``
+    without a websocket upgrade); its journal entry gets the hint, as the catch-all's does."""
+    call.entry.hint = catch_all_hint(call.method, call.path, _served)
     return await _unexpected(call)
 
 
@@ -64,16 +67,23 @@ def catch_all_hint(method: str, path: str, routes: Sequence[Route]) -> str:
     same_method = [r for r in served if r.method == method]
     if any(_matches(r.path, "/v1" + path) for r in same_method):
         return MISSING_V1.format(method=method, path=path)
-    methods = sorted({r.method for r in served if _matches(r.path, path)})
+    # A route of the same method that matched and still sent the request here did not take
+    # it (the SDK door's GET /<name> takes websocket upgrades only): no other method to name.
+    methods = sorted({r.method for r in served if r.method != method and _matches(r.path, path)})
     if methods:
         return WRONG_METHOD.format(path=path, methods=" or ".join(methods), method=method)
     import difflib  # only for requests that missed every route
 
-    templates = sorted({r.path for r in same_method})
+    templates = sorted({r.path for r in same_method if "{" not in r.path})
     close = difflib.get_close_matches(path.rstrip("/") or "/", templates, n=1, cutoff=0.75)
     if close:
         return NEAR_MISS.format(method=method, route=close[0], path=path)
     return NO_ROUTE.format(method=method, path=path)
+
+
+#: The routes of the last table built. Every fake serves the same paths (what differs between
+#: fakes is state, which no path depends on), so one table serves the hints of all.
+_served: tuple[Route, ...] = ()
 
 
 def _hinting(known: Sequence[Route]) -> Handler:
@@ -94,4 +104,6 @@ def routes() -> list[Route]:
 def catch_all(known: Sequence[Route]) -> Route:
     """Last in the route table: every path no door claims. The journal entry of a request it
     answers says why (``catch_all_hint``), naming the route of ``known`` it most likely meant."""
-    return Route("*", "/{tail:.*}", _hinting(tuple(known)), ERRORS, body="none", auth=False)
+    global _served
+    _served = tuple(known)
+    return Route("*", "/{tail:.*}", _hinting(_served), ERRORS, body="none", auth=False)

@@ -17,8 +17,6 @@ from typing import Any
 
 from ..._catalog import Model
 from ..._content import count_tokens, message_text, prompt_tokens_for_texts
-from ..._schema_json import UnsupportedSchema
-from ..._schema_json import check as check_schema
 from ...engine import (
     Answer,
     ContextOverflow,
@@ -122,6 +120,10 @@ def _output_schema(config: Mapping[str, Any]) -> Mapping[str, Any] | None:
         return None
     schema = value.get("jsonSchema")
     schema = schema if isinstance(schema, dict) else {}
+    # Loaded on the first structured request: a suite that never asks for one never pays it.
+    from ..._schema_json import UnsupportedSchema
+    from ..._schema_json import check as check_schema
+
     try:
         check_schema(schema)
     except UnsupportedSchema as exc:
