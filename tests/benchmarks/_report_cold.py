@@ -13,6 +13,7 @@ SUBJECTS = {
     "baseline": "the fake before the cold-start work (commit {commit}), the same steps",
     "httpserver": "pytest-httpserver: import, `HTTPServer().start()`, one expected request",
     "respx": "respx: `import respx, httpx`, a mocked route, `httpx.Client().post()` (no socket)",
+    "aiohttp": "`import aiohttp.web` alone: the floor under any aiohttp server, the fake's too",
 }
 
 

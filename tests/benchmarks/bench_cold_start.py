@@ -12,6 +12,8 @@ respx`` loads httpx), so its figure has no server and no socket.
 * ``httpserver``: ``import pytest_httpserver``; ``HTTPServer().start()``; one
   ``expect_request(...).respond_with_json(...)`` and the same POST.
 * ``respx``: ``import respx, httpx``; a router mocking the POST; ``httpx.Client().post()``.
+* ``aiohttp``: ``import aiohttp.web`` alone: the floor under any aiohttp server, the fake's
+  included (aiohttp's package loads its client side too, which builds two TLS contexts).
 * ``baseline`` (with ``--baseline DIR`` or ``--baseline-commit REV``): the fake of another
   checkout, or of a commit of this repository (``git archive`` into a temporary folder),
   measured the same way in the same rounds: the figure before a change, side by side with the
@@ -119,6 +121,12 @@ with httpx.Client() as client:
 t3, c3 = time.perf_counter(), time.process_time()
 assert answer["object"] == "chat.completion"
 router.stop()
+"""
+
+AIOHTTP = """
+import aiohttp.web
+t1 = t2 = time.perf_counter()
+t3, c3 = time.perf_counter(), time.process_time()
 """
 
 REPORT = """
@@ -237,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
         "fake": child_source(FAKE, ROOT),
         "httpserver": child_source(HTTPSERVER, None),
         "respx": child_source(RESPX, None),
+        "aiohttp": child_source(AIOHTTP, None),
     }
     if args.baseline is not None:
         subjects["baseline"] = child_source(FAKE, args.baseline.resolve())
