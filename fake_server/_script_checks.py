@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._catalog import MAX_SECONDS, Catalog, seconds_in_range
+from ._catalog import MAX_SECONDS, seconds_in_range
 from ._errors import ScriptError
+
+if TYPE_CHECKING:
+    from .engine import Rule, State
 
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls")
 #: Bounds that keep a scripted value from holding a request for ever or blocking the loop.
@@ -164,11 +167,15 @@ UNKNOWN_RULE_MODEL = (
 )
 
 
-def check_rule_model(model: str | None, catalog: Catalog, *, fallback: bool) -> None:
+def check_rule_model(rule: Rule, state: State) -> None:
     """Refuse a rule narrowed to a model the catalog lacks, with the closest ids as a "did
     you mean". With the single-loaded fallback on, an unknown id is served (by the one loaded
-    model) and can match, so any id goes."""
-    if model is None or fallback or catalog.lookup(model) is not None:
+    model) and can match, so any id goes; a model list scripted for an id is any id's
+    business."""
+    model, catalog = rule.matcher.model, state.catalog
+    if model is None or rule.route == "models" or state.single_loaded_fallback:
+        return
+    if catalog.lookup(model) is not None:
         return
     import difflib
 

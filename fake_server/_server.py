@@ -415,10 +415,7 @@ class FakeLMStudio:
         """Add a rule after checking what it would send with the encoders that will send it."""
         with self._lock:
             state = self._state
-        if rule.route != "models":  # a model list scripted for an id is any id's business
-            check_rule_model(
-                rule.matcher.model, state.catalog, fallback=state.single_loaded_fallback
-            )
+        check_rule_model(rule, state)
         problems = rule_problems(rule, state)
         if problems:
             raise ScriptError(
