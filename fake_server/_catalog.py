@@ -7,7 +7,7 @@ import copy
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 ModelType = Literal["llm", "vlm", "embeddings"]
 Purpose = Literal["chat", "completions", "embeddings"]
@@ -207,13 +207,13 @@ def default_models() -> list[Model]:
     ]
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     """How a requested model id resolved.
 
     ``outcome`` is ``ok`` (``model`` set; ``needs_load`` when JIT must load it first),
     ``unknown`` (``valid`` lists the ids LM Studio would suggest), ``no_models_loaded``
-    or ``wrong_type`` (``model`` set).
+    or ``wrong_type`` (``model`` set). A named tuple: immutable, and cheap to build once a
+    request (a frozen dataclass sets each field through ``object.__setattr__``).
     """
 
     outcome: Literal["ok", "unknown", "no_models_loaded", "wrong_type"]

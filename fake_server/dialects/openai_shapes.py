@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._catalog import Model
 from .._json import dumps
@@ -38,11 +38,11 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class ChatMessage:
+class ChatMessage(NamedTuple):
     """The assistant's answer before it is shaped: text and/or tool calls, and reasoning
     under ``reasoning_key`` (``reasoning`` or ``reasoning_content``), streamed in
-    ``reasoning_pieces`` before the content."""
+    ``reasoning_pieces`` before the content. A named tuple, like ``Turn``: immutable, and
+    cheap to build once a request."""
 
     content: str | None
     tool_calls: tuple[dict[str, Any], ...] = ()
