@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
+from ._answers import download_result, fallback_capabilities
 from ._body import BodyDecoder
 from ._cache import CacheSlot, Missing
 from ._config import LMStudioConfig
@@ -44,7 +45,6 @@ from ._types import (
     ModelInfo,
     StreamChunk,
 )
-from ._wire import download_result, fallback_capabilities
 
 __all__ = ["ChunkStream", "LMStudioProvider"]
 

@@ -19,11 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ._answers import ShapeError, parse_usage
 from ._defaults import PREVIEW_CHARS
 from ._errors import ApiError, bad_answer, error_for_status, scrub
 from ._security import clip
 from ._types import StreamChunk, ToolCall
-from ._wire import ShapeError, loads, parse_usage, why_not_json
+from ._wire import loads, why_not_json
 
 __all__ = ["ChatStreamParser", "SSEDecoder", "ServerSentEvent"]
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ._answers import download_result, fallback_capabilities
 from ._body import BodyDecoder
 from ._cache import CacheSlot, Missing
 from ._config import LMStudioConfig
@@ -46,7 +47,6 @@ from ._types import (
     ModelInfo,
     StreamChunk,
 )
-from ._wire import download_result, fallback_capabilities
 
 __all__ = ["SyncChunkStream", "SyncLMStudioProvider"]
 
