@@ -1,14 +1,17 @@
 """Write the sync provider from the async one, as httpcore's ``scripts/unasync.py`` does.
 
-    python scripts/unasync.py           # rewrite pytest_lmstudio/provider/_sync.py (make unasync)
-    python scripts/unasync.py --check   # exit 1, with a diff, if that file differs (make lint)
+    python scripts/unasync.py           # rewrite the sync twins (make unasync)
+    python scripts/unasync.py --check   # exit 1, with a diff, if a twin differs (make lint)
+
+The twins: ``_sync.py`` from ``_client.py`` (the provider) and ``_sync_stream.py`` from
+``_stream.py`` (its streams), in ``pytest_lmstudio/provider``.
 
 Each rule renames an async token to its sync twin (``async def`` to ``def``, ``aclose`` to
 ``close``, ``anyio.Lock`` to ``threading.Lock``, ``LMStudioProvider`` to
-``SyncLMStudioProvider``, ...), in code, comments and docstrings alike. The module docstring is
-written here. ruff then sorts the imports and formats the result, so the async source needs no
-layout chosen for its twin. An async word that no rule removes stops the script: add a rule, or
-reword the source.
+``SyncLMStudioProvider``, ...), in code, comments and docstrings alike. Each twin's module
+docstring is written here. ruff then sorts the imports and formats the result, so the async
+source needs no layout chosen for its twin. An async word that no rule removes stops the
+script: add a rule, or reword the source.
 """
 
 from __future__ import annotations
@@ -20,25 +23,49 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = Path("pytest_lmstudio/provider/_client.py")
-TARGET = Path("pytest_lmstudio/provider/_sync.py")
+PROVIDER = Path("pytest_lmstudio/provider")
 
-HEADER = f"""\
-# Generated from {SOURCE.name} by scripts/unasync.py: do not edit. Edit {SOURCE.name}, then run
+_HEADER = """\
+# Generated from {source} by scripts/unasync.py: do not edit. Edit {source}, then run
 # `make unasync` (`make test` fails while this file differs from what the script writes).
 """
 
-DOCSTRING = f'''\
-"""``SyncLMStudioProvider``: the blocking client, on ``httpx.Client``.
+
+class Twin(NamedTuple):
+    """An async module and the sync module generated from it."""
+
+    source: Path
+    target: Path
+    docstring: str
+
+
+TWINS: tuple[Twin, ...] = (
+    Twin(
+        PROVIDER / "_client.py",
+        PROVIDER / "_sync.py",
+        '''"""``SyncLMStudioProvider``: the blocking client, on ``httpx.Client``.
 
 The same methods, parameters and behaviour as ``LMStudioProvider``, with threads for tasks:
-``{SOURCE.name}`` with each async token renamed by ``scripts/unasync.py``. Everything that is not
+``_client.py`` with each async token renamed by ``scripts/unasync.py``. Everything that is not
 I/O (request building, parsing, validation, cache policy, error mapping) is shared with it
 through ``ProviderCore`` and ``CacheSlot``.
 """
-'''
+''',
+    ),
+    Twin(
+        PROVIDER / "_stream.py",
+        PROVIDER / "_sync_stream.py",
+        '''"""``SyncChunkStream``: the chunks of a streamed chat completion, read as they come.
+
+The blocking twin of ``ChunkStream``: ``_stream.py`` with each async token renamed by
+``scripts/unasync.py``. ``SyncLMStudioProvider.stream`` makes one.
+"""
+''',
+    ),
+)
 
 # (pattern, replacement), applied in order, line by line.
 RULES: tuple[tuple[str, str], ...] = (
@@ -67,6 +94,9 @@ RULES: tuple[tuple[str, str], ...] = (
     # The classes of this module.
     (r"\bLMStudioProvider\b", "SyncLMStudioProvider"),
     (r"\bChunkStream\b", "SyncChunkStream"),
+    # The twins import each other, not the async modules.
+    (r"^(\s*)from \._client import ", r"\1from ._sync import "),
+    (r"^(\s*)from \._stream import ", r"\1from ._sync_stream import "),
 )
 _COMPILED = tuple((re.compile(pattern), replacement) for pattern, replacement in RULES)
 
@@ -84,7 +114,7 @@ def unasync_line(line: str) -> str:
     return line
 
 
-def body_after_docstring(source: str) -> tuple[int, list[str]]:
+def body_after_docstring(twin: Twin, source: str) -> tuple[int, list[str]]:
     """The lines of the module after its docstring, and the number of the first."""
     tree = ast.parse(source)
     first = tree.body[0] if tree.body else None
@@ -94,13 +124,13 @@ def body_after_docstring(source: str) -> tuple[int, list[str]]:
         and isinstance(first.value.value, str)
         and first.end_lineno is not None
     ):
-        raise UnasyncError(f"{SOURCE} must open with a module docstring")
+        raise UnasyncError(f"{twin.source} must open with a module docstring")
     return first.end_lineno + 1, source.splitlines(keepends=True)[first.end_lineno :]
 
 
-def ruff(args: list[str], source: str) -> str:
+def ruff(twin: Twin, args: list[str], source: str) -> str:
     """``source`` passed through ``ruff <args>`` with the project's settings."""
-    command = [sys.executable, "-m", "ruff", *args, "--stdin-filename", str(TARGET), "-"]
+    command = [sys.executable, "-m", "ruff", *args, "--stdin-filename", str(twin.target), "-"]
     done = subprocess.run(
         command, input=source, capture_output=True, text=True, cwd=ROOT, check=False
     )
@@ -109,12 +139,12 @@ def ruff(args: list[str], source: str) -> str:
     return done.stdout
 
 
-def generate(source: str) -> str:
-    """The sync client's source, from the async client's."""
-    start, body = body_after_docstring(source)
+def generate(twin: Twin, source: str) -> str:
+    """The sync module's source, from the async module's."""
+    start, body = body_after_docstring(twin, source)
     lines = [unasync_line(line) for line in body]
     leftovers = [
-        f"  {SOURCE.name}:{number}: {line.strip()}"
+        f"  {twin.source.name}:{number}: {line.strip()}"
         for number, line in enumerate(lines, start)
         if _LEFTOVER.search(line)
     ]
@@ -123,45 +153,51 @@ def generate(source: str) -> str:
             "async words no rule removes (add a rule to scripts/unasync.py, or reword):\n"
             + "\n".join(leftovers)
         )
-    code = HEADER + DOCSTRING + "".join(lines)
+    code = _HEADER.format(source=twin.source.name) + twin.docstring + "".join(lines)
     # Renames leave imports unsorted: threading for anyio, Iterator for AsyncIterator.
-    code = ruff(["check", "--fix-only", "--select", "I"], code)
-    return ruff(["format"], code)
+    code = ruff(twin, ["check", "--fix-only", "--select", "I"], code)
+    return ruff(twin, ["format"], code)
+
+
+def refresh(twin: Twin, *, check: bool) -> int:
+    """0 when the twin is what its source makes (written so, unless ``check``); 1 when it is
+    stale and ``check``; 2 when the source cannot be made sync."""
+    source, target = twin.source, twin.target
+    try:
+        expected = generate(twin, (ROOT / source).read_text(encoding="utf-8"))
+    except UnasyncError as error:
+        print(f"unasync: {error}", file=sys.stderr)
+        return 2
+    current = (ROOT / target).read_text(encoding="utf-8") if (ROOT / target).exists() else ""
+    if current == expected:
+        return 0
+    if check:
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                current.splitlines(keepends=True),
+                expected.splitlines(keepends=True),
+                str(target),
+                f"{target} (from {source.name})",
+            )
+        )
+        print(
+            f"unasync: {target} differs from what {source.name} makes: edit {source.name}, "
+            "not it, then run `make unasync` (python scripts/unasync.py)",
+            file=sys.stderr,
+        )
+        return 1
+    (ROOT / target).write_text(expected, encoding="utf-8")
+    print(f"unasync: wrote {target}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
-        "--check", action="store_true", help="change nothing; exit 1 if the file is stale"
+        "--check", action="store_true", help="change nothing; exit 1 if a twin is stale"
     )
     args = parser.parse_args(argv)
-    try:
-        expected = generate((ROOT / SOURCE).read_text(encoding="utf-8"))
-    except UnasyncError as error:
-        print(f"unasync: {error}", file=sys.stderr)
-        return 2
-    target = ROOT / TARGET
-    current = target.read_text(encoding="utf-8") if target.exists() else ""
-    if current == expected:
-        return 0
-    if args.check:
-        sys.stdout.writelines(
-            difflib.unified_diff(
-                current.splitlines(keepends=True),
-                expected.splitlines(keepends=True),
-                str(TARGET),
-                f"{TARGET} (from {SOURCE.name})",
-            )
-        )
-        print(
-            f"unasync: {TARGET} differs from what {SOURCE.name} makes: edit {SOURCE.name}, "
-            "not it, then run `make unasync` (python scripts/unasync.py)",
-            file=sys.stderr,
-        )
-        return 1
-    target.write_text(expected, encoding="utf-8")
-    print(f"unasync: wrote {TARGET}")
-    return 0
+    return max(refresh(twin, check=args.check) for twin in TWINS)
 
 
 if __name__ == "__main__":
