@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "facade",
         (
             "fake_server._server",
+            "fake_server._server_settings",
             "fake_server._script",
             "fake_server._scenario",
             "fake_server._settings",
