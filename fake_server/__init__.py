@@ -9,6 +9,10 @@ with FakeLMStudio() as fake:
 
 from __future__ import annotations
 
+# The distribution's one version (both packages ship in it); pytest_lmstudio's __init__ is
+# lazy, so this imports no client code.
+from pytest_lmstudio._version import __version__ as __version__
+
 from ._catalog import Model
 from ._errors import FakeCheckError, FakeServerError, ScenarioError, ScriptError
 from ._journal import RecordedRequest

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import IO
 
+from pytest_lmstudio._version import __version__ as __version__
+
 from ._errors import FakeServerError, ScenarioError
 from ._journal import RecordedRequest
 from ._profiles import PROFILE_NAMES, REASONING_FORMATS
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lmstudio-fake",
         description="A fake LM Studio server (OpenAI-compatible API) for tests and CI.",
     )
+    parser.add_argument("--version", action="version", version=f"lmstudio-fake {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port (default 1234; 0 picks a free one)"
