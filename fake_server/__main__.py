@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--journal", metavar="FILE.jsonl", help="append every request, as JSON lines, to this file"
     )
+    parser.add_argument(
+        "-v",
+        "--log",
+        action="store_true",
+        help="print one line per request to stderr: method, path, model, status, the rule that "
+        "answered (or default) and the milliseconds it took",
+    )
     parser.add_argument("--no-jit", action="store_true", help="turn JIT model loading off")
     parser.add_argument(
         "--no-auto-evict",
@@ -128,6 +135,47 @@ def _journal_writer(stream: IO[str]) -> Callable[[RecordedRequest], None]:
             stream.flush()
 
     return write
+
+
+def log_line(entry: RecordedRequest) -> str:
+    """``POST /v1/chat/completions model=qwen/qwen3-8b -> 200 rule=#1 12.3 ms``: what
+    ``--log`` prints for a request once it is answered (or the client went away)."""
+    model = entry.model
+    if model is None and isinstance(entry.json, dict):  # refused before it was resolved
+        asked = entry.json.get("model")
+        model = asked if isinstance(asked, str) else None
+    parts = [entry.method, entry.path]
+    if model:
+        parts.append(f"model={model}")
+    parts += ["->", "(no answer)" if entry.status is None else str(entry.status)]
+    parts.append("default" if entry.rule is None else f"rule=#{entry.rule.id}")
+    if entry.fault:
+        parts.append(f"[{entry.fault}]")
+    if entry.duration is not None:
+        parts.append(f"{entry.duration * 1000:.1f} ms")
+    if entry.error:
+        parts.append(f"({entry.error})")
+    return " ".join(parts)
+
+
+def _log_writer(stream: IO[str]) -> Callable[[RecordedRequest], None]:
+    lock = threading.Lock()
+
+    def write(entry: RecordedRequest) -> None:
+        line = log_line(entry)
+        with lock:
+            stream.write(line + "\n")
+            stream.flush()
+
+    return write
+
+
+def _each(*callbacks: Callable[[RecordedRequest], None]) -> Callable[[RecordedRequest], None]:
+    def call(entry: RecordedRequest) -> None:
+        for callback in callbacks:
+            callback(entry)
+
+    return call
 
 
 def _api_token(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str | None:
@@ -193,7 +241,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             journal = open(args.journal, "a", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as exc:
             parser.error(f"cannot open --journal {args.journal}: {exc.strerror or exc}")
-        on_request = _journal_writer(journal)
+    callbacks = [_journal_writer(journal)] if journal is not None else []
+    if args.log:
+        # stderr: stdout carries only the ready line, which scripts read for the URL.
+        callbacks.append(_log_writer(sys.stderr))
+    if callbacks:
+        on_request = callbacks[0] if len(callbacks) == 1 else _each(*callbacks)
     try:
         fake = FakeLMStudio(
             host=args.host,
