@@ -7,7 +7,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 DOCS_STAMP := $(VENV)/.installed-docs
 APT_GET := DEBIAN_FRONTEND=noninteractive timeout 300 apt-get -qq -y
 
-.PHONY: serve test lint typecheck unasync bench wrk fuzz load docs clean
+.PHONY: serve test lint typecheck unasync bench wrk fuzz load docs stress-journal clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ fuzz: $(STAMP)
 # 10,000 chat requests at concurrency 100, half streamed; p50/p99 latency (under a minute).
 load: $(STAMP)
 	timeout 300 $(BIN)/python -m tests.fuzz.load
+
+# Issue 14's flaky pattern, fixed: 50 copies of "the provider times out, then the test counts
+# the requests" (fake.wait_for_requests) under pytest -n 4; every copy must pass.
+stress-journal: $(STAMP)
+	PATTERN_COPIES=50 timeout 300 $(BIN)/python -m pytest -n 4 -q -p no:randomly \
+	  tests/fake_server/test_wait_for_requests.py -k timeout_then_count
 
 clean:
 	rm -rf $(VENV) build dist site .mypy_cache .ruff_cache .pytest_cache

@@ -29,6 +29,9 @@ from ._json import dumps
 DEFAULT_JOURNAL_LIMIT = 10_000
 DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
 DEFAULT_BODY_LIMIT = 1024 * 1024
+#: How long ``wait_for_requests()`` waits unless told: far more than a busy machine needs to
+#: accept a request the client has sent, short enough that a missing one fails the test soon.
+DEFAULT_WAIT_SECONDS = 5.0
 REDACTED = "[redacted]"
 #: Headers whose value is a credential: never shown outside the process.
 SECRET_HEADERS = frozenset(
@@ -41,8 +44,11 @@ __all__ = [
     "DEFAULT_BODY_LIMIT",
     "DEFAULT_JOURNAL_BYTES",
     "DEFAULT_JOURNAL_LIMIT",
+    "DEFAULT_WAIT_SECONDS",
     "Journal",
     "RecordedRequest",
+    "wait_failure",
+    "wait_problem",
 ]
 
 
@@ -123,6 +129,40 @@ class RecordedRequest:
         return f"{self.method} {self.path}{model} -> {status}{rule}{fault}{hint}"
 
 
+def wait_problem(count: object, timeout: object, max_timeout: float) -> str | None:
+    """What is wrong with a request to wait for ``count`` requests for ``timeout`` seconds,
+    or None."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        return f"the count of requests to wait for is a whole number from 0 up, got {count!r}"
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout <= max_timeout
+    ):
+        return (
+            f"the timeout is a number of seconds above 0 and at most {max_timeout:g}, "
+            f"got {timeout!r}"
+        )
+    return None
+
+
+def wait_failure(journal: Journal, count: int, timeout: float) -> str:
+    """Why waiting for ``count`` requests failed: how many arrived, and which."""
+    arrived = journal.snapshot()
+    lines = [
+        f"waited {timeout:g} s for {count} request(s) to reach the fake; "
+        f"{journal.total} arrived" + (":" if arrived else ".")
+    ]
+    lines += [f"  {entry.summary()}" for entry in arrived[-10:]]
+    if journal.total > len(arrived[-10:]):
+        lines.append(f"  (the last 10 of {journal.total} shown)")
+    lines.append(
+        "Did the client send them to this fake (its url), and did the code under test run? "
+        "A longer timeout helps only on a machine too busy to answer in time."
+    )
+    return "\n".join(lines)
+
+
 def redacted(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers with every credential replaced (an authorization scheme is kept, no part of
     the secret), for what leaves the process."""
@@ -164,6 +204,8 @@ class Journal:
             )
         self._entries: deque[RecordedRequest] = deque()
         self._lock = threading.Lock()
+        # Notified at each arrival: wait_for() wakes then, not on a polling tick.
+        self._arrived = threading.Condition(self._lock)
         self._bytes = 0
         self.limit = limit
         self.max_bytes = max_bytes
@@ -177,6 +219,14 @@ class Journal:
             self._bytes += len(entry.body)
             self.total += 1
             self._trim()
+            self._arrived.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` requests have arrived since the journal was last cleared
+        (True), or ``timeout`` seconds have passed (False). A request counts as soon as it
+        arrives, before it is answered."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self.total >= count, timeout)
 
     def keep_body(self, entry: RecordedRequest, data: bytes, parsed: Any) -> None:
         """Record ``entry``'s body (and its JSON), cut to ``body_limit`` bytes."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,8 +26,11 @@ from ._journal import (
     DEFAULT_BODY_LIMIT,
     DEFAULT_JOURNAL_BYTES,
     DEFAULT_JOURNAL_LIMIT,
+    DEFAULT_WAIT_SECONDS,
     Journal,
     RecordedRequest,
+    wait_failure,
+    wait_problem,
 )
 from ._scenario import apply_scenario
 from ._scenario_file import read_scenario
@@ -52,6 +55,8 @@ from .transport import DEFAULT_BODY_TIMEOUT_SECONDS, LOOPBACK_HOSTS, ServerThrea
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 
 DEFAULT_PROFILE = "lmstudio"
+#: A test waiting longer than this for requests is a test that hangs.
+MAX_WAIT_SECONDS = 600.0
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "NOT_GIVEN", "FakeLMStudio"]
 
@@ -310,6 +315,12 @@ class FakeLMStudio(FakeSettings):
         with self._lock:
             return list(self._state.rules)
 
+    def clear_rules(self) -> None:
+        """Forget every scripted rule, those of a scenario given at start included (until
+        ``reset()`` restores them); the catalog and the settings stay."""
+        with self._lock:
+            self._state.rules = []
+
     def _add_rule(self, rule: Rule) -> None:
         """Add a rule after checking what it would send with the encoders that will send it."""
         with self._lock:
@@ -329,6 +340,24 @@ class FakeLMStudio(FakeSettings):
     def requests(self) -> list[RecordedRequest]:
         """What the fake received, oldest first (the last ``journal_limit`` requests)."""
         return self._engine.journal.snapshot()
+
+    def wait_for_requests(
+        self, count: int, *, timeout: float = DEFAULT_WAIT_SECONDS
+    ) -> list[RecordedRequest]:
+        """Wait until the fake has received ``count`` requests since the last reset, then
+        return ``requests``; ``FakeCheckError`` naming those that came after ``timeout`` s.
+
+        A request is journaled the moment it arrives, but a client can give up (a timeout,
+        its retries spent) before the fake has accepted the last request it sent: count after
+        waiting, ``assert len(fake.wait_for_requests(2)) == 2``, never right after the call.
+        """
+        problem = wait_problem(count, timeout, MAX_WAIT_SECONDS)
+        if problem is not None:
+            raise ScriptError(f"wait_for_requests(): {problem}")
+        journal = self._engine.journal
+        if not journal.wait_for(count, timeout):
+            raise FakeCheckError(wait_failure(journal, count, timeout))
+        return journal.snapshot()
 
     @property
     def journal(self) -> Journal:
@@ -375,11 +404,14 @@ class FakeLMStudio(FakeSettings):
         scenario: str | os.PathLike[str] | Mapping[str, Any],
         *,
         source: str | None = None,
+        replace: bool = False,
     ) -> None:
         """Apply a scenario (a JSON or TOML file, or its mapping): models, rules, settings.
 
-        All or nothing: a scenario that fails half way leaves the fake as it was. ``source``
-        names it in errors and in its rules' origin (default: the file's path).
+        Its rules come after the fake's own, unless ``replace=True``: then they replace them
+        (those of a scenario loaded at start too). All or nothing: a scenario that fails half
+        way leaves the fake as it was. ``source`` names it in errors and in its rules' origin
+        (default: the file's path).
         """
         if isinstance(scenario, Mapping):
             data, name = scenario, source or "<scenario>"
@@ -388,8 +420,12 @@ class FakeLMStudio(FakeSettings):
             data, name = read_scenario(path), source or str(path)
         with self._lock:
             state = self._state
-            saved = replace(state, catalog=state.catalog.copy(), rules=list(state.rules))
+            saved = dataclasses.replace(
+                state, catalog=state.catalog.copy(), rules=list(state.rules)
+            )
         try:
+            if replace:
+                self.clear_rules()
             apply_scenario(self, data, name)
         except BaseException:
             with self._lock:

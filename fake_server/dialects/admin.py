@@ -1,5 +1,6 @@
-"""The admin API, under ``/__fake__``: a test in any language can load a scenario, read the
-journal, check expectations and reset the fake over HTTP. Admin requests are not journaled;
+"""The admin API, under ``/__fake__``: a test in any language can load a scenario (add its
+rules, or replace them), clear the rules, read the journal (waiting for requests still on
+their way), check expectations and reset the fake over HTTP. Admin requests are not journaled;
 they need the fake's API token when it has one; an unknown path under the prefix gets a 404
 that lists the admin API.
 
@@ -9,13 +10,16 @@ so that this layer does not depend on the one above it.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from .._catalog import Model
 from .._errors import ScenarioError
-from .._journal import Journal
+from .._journal import DEFAULT_WAIT_SECONDS, Journal, wait_failure, wait_problem
 from .._scenario_file import parse_scenario
 from ..engine import Rule
 from ._base import Call, Handler, JsonOut, Out, RawOut, Route
@@ -24,6 +28,15 @@ ADMIN_PREFIX = "/__fake__"
 MSG_EMPTY_SCENARIO = (
     "the body is empty: send a scenario object as JSON, or as TOML with "
     "Content-Type: application/toml"
+)
+#: ``GET /__fake__/requests?wait=N&timeout=S`` holds the request at most this long.
+MAX_ADMIN_WAIT_SECONDS = 60.0
+#: How often a waiting admin request looks at the journal (it runs in the server's loop,
+#: which must not block on the journal's condition).
+WAIT_POLL_SECONDS = 0.005
+MSG_WAIT_QUERY = (
+    "GET {prefix}/requests?wait=N&timeout=S waits until N requests have arrived (at most "
+    "{limit:g} s; {default:g} s unless told): {problem}"
 )
 MSG_TOKEN = (
     "the fake requires its API token on the admin API too: send 'Authorization: Bearer <token>'"
@@ -49,9 +62,13 @@ class Control(Protocol):
 
     def reset(self) -> None: ...
 
+    def clear_rules(self) -> None: ...
+
     def check(self) -> None: ...
 
-    def load_scenario(self, scenario: Mapping[str, Any], *, source: str | None = None) -> None: ...
+    def load_scenario(
+        self, scenario: Mapping[str, Any], *, source: str | None = None, replace: bool = False
+    ) -> None: ...
 
 
 def _json(status: int, document: Any) -> JsonOut:
@@ -63,6 +80,11 @@ def routes(fake: Control) -> list[Route]:
 
     async def requests(call: Call) -> Out:
         journal = fake.journal
+        query = parse_qs(call.entry.query, keep_blank_values=True)
+        if "wait" in query or "timeout" in query:
+            failure = await _wait(journal, query)
+            if failure is not None:
+                return failure
         entries = ",".join(e.to_json() for e in journal.snapshot())
         text = f'{{"requests":[{entries}],"total":{journal.total},"dropped":{journal.dropped}}}'
         return RawOut(200, text.encode(), "application/json; charset=utf-8")
@@ -76,7 +98,10 @@ def routes(fake: Control) -> list[Route]:
         return _json(200, {"reset": True})
 
     async def scenario(call: Call) -> Out:
-        source = f"POST {ADMIN_PREFIX}/scenario"
+        # POST adds the scenario's rules after the fake's; PUT replaces them (a CI job that
+        # started the fake with a catch-all rule can override it).
+        replace = call.method == "PUT"
+        source = f"{call.method} {ADMIN_PREFIX}/scenario"
         toml = "toml" in call.content_type
         try:
             if not call.raw.strip():
@@ -87,10 +112,22 @@ def routes(fake: Control) -> list[Route]:
                 raise ScenarioError(source, f"the body is not valid UTF-8 ({exc})") from None
             data = parse_scenario(text, source, toml=toml)
             # Named after this endpoint, in errors and in the rules' origin alike.
-            fake.load_scenario(data, source=source)
+            fake.load_scenario(data, source=source, replace=replace)
         except ScenarioError as exc:
             return _json(400, {"error": str(exc), "path": exc.path})
-        return _json(200, {"loaded": True, "rules": len(fake.rules), "models": len(fake.catalog)})
+        return _json(
+            200,
+            {
+                "loaded": True,
+                "replaced": replace,
+                "rules": len(fake.rules),
+                "models": len(fake.catalog),
+            },
+        )
+
+    async def clear_rules(call: Call) -> Out:
+        fake.clear_rules()
+        return _json(200, {"cleared": True, "rules": 0})
 
     async def rules(call: Call) -> Out:
         return _json(
@@ -121,7 +158,9 @@ def routes(fake: Control) -> list[Route]:
         ("DELETE", "requests", clear_requests, "none"),
         ("POST", "reset", reset, "none"),
         ("POST", "scenario", scenario, "raw"),
+        ("PUT", "scenario", scenario, "raw"),
         ("GET", "rules", rules, "none"),
+        ("DELETE", "rules", clear_rules, "none"),
         ("GET", "check", check, "none"),
     ]
     known = ", ".join(f"{method} {ADMIN_PREFIX}/{name}" for method, name, _, _ in table)
@@ -164,3 +203,34 @@ def routes(fake: Control) -> list[Route]:
             Route("*", path, unknown, body="none", auth=False, journal=False, local_only=True)
         )
     return out
+
+
+async def _wait(journal: Journal, query: Mapping[str, list[str]]) -> Out | None:
+    """Hold the request until ``wait`` requests have arrived: None once they have, else the
+    answer (400 for a bad query, 409 naming what arrived when the time is up)."""
+    count: object = _number(query.get("wait", ["0"])[-1], int)
+    timeout: object = _number(query.get("timeout", [f"{DEFAULT_WAIT_SECONDS:g}"])[-1], float)
+    problem = wait_problem(count, timeout, MAX_ADMIN_WAIT_SECONDS)
+    if problem is not None:
+        message = MSG_WAIT_QUERY.format(
+            prefix=ADMIN_PREFIX,
+            limit=MAX_ADMIN_WAIT_SECONDS,
+            default=DEFAULT_WAIT_SECONDS,
+            problem=problem,
+        )
+        return _json(400, {"error": message})
+    assert isinstance(count, int) and isinstance(timeout, float)
+    deadline = time.monotonic() + timeout
+    while journal.total < count:
+        if time.monotonic() >= deadline:
+            return _json(409, {"error": wait_failure(journal, count, timeout)})
+        await asyncio.sleep(WAIT_POLL_SECONDS)
+    return None
+
+
+def _number(text: str, kind: type[int] | type[float]) -> object:
+    """``text`` as an int or a float, or the text itself when it is neither (for the error)."""
+    try:
+        return kind(text)
+    except ValueError:
+        return text

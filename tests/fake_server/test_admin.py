@@ -69,7 +69,7 @@ def assert_scenario_loaded(fake: FakeLMStudio, client: httpx.Client) -> None:
 def test_post_json_scenario(fake: FakeLMStudio, client: httpx.Client) -> None:
     response = client.post("/__fake__/scenario", json=SCENARIO)
     assert response.status_code == 200
-    assert response.json() == {"loaded": True, "rules": 2, "models": 5}
+    assert response.json() == {"loaded": True, "replaced": False, "rules": 2, "models": 5}
     assert_scenario_loaded(fake, client)
 
 
@@ -83,7 +83,7 @@ def test_post_toml_scenario(fake: FakeLMStudio, client: httpx.Client, content_ty
         headers={"Content-Type": content_type},
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {"loaded": True, "rules": 2, "models": 5}
+    assert response.json() == {"loaded": True, "replaced": False, "rules": 2, "models": 5}
     assert_scenario_loaded(fake, client)
 
 
