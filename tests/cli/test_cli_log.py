@@ -38,7 +38,11 @@ def test_version_prints_and_exits_zero(run: Any, command: str) -> None:
 @pytest.mark.parametrize("flag", ["--log", "-v"])
 def test_log_prints_one_line_per_request_to_stderr(run: Any, tmp_path: Path, flag: str) -> None:
     scenario = tmp_path / "scenario.json"
-    rule = {"route": "chat", "when": {"contains": "scripted"}, "reply": {"content": "from the rule"}}
+    rule = {
+        "route": "chat",
+        "when": {"contains": "scripted"},
+        "reply": {"content": "from the rule"},
+    }
     scenario.write_text(json.dumps({"rules": [rule]}), encoding="utf-8")
     server = run("--port", "0", flag, "--scenario", str(scenario))
     url = server.wait_ready()
