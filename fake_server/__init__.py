@@ -9,10 +9,6 @@ with FakeLMStudio() as fake:
 
 from __future__ import annotations
 
-# The distribution's one version (both packages ship in it); pytest_lmstudio's __init__ is
-# lazy, so this imports no client code.
-from pytest_lmstudio._version import __version__ as __version__
-
 from ._catalog import Model
 from ._errors import FakeCheckError, FakeServerError, ScenarioError, ScriptError
 from ._journal import RecordedRequest
@@ -35,3 +31,13 @@ __all__ = [
     "ScriptError",
     "scenario_schema",
 ]
+
+
+def __getattr__(name: str) -> str:
+    # The distribution's one version is in pytest_lmstudio/_version.py (both packages ship in
+    # one wheel). Read on first use: importing the fake loads nothing of the client.
+    if name == "__version__":
+        from pytest_lmstudio._version import __version__
+
+        return __version__
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

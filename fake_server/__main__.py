@@ -11,8 +11,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from pytest_lmstudio._version import __version__ as __version__
-
 from ._errors import FakeServerError, ScenarioError
 from ._journal import RecordedRequest
 from ._profiles import PROFILE_NAMES, REASONING_FORMATS
@@ -37,12 +35,32 @@ MSG_REMOTE_WITHOUT_TOKEN = (
 )
 
 
+class _PrintVersion(argparse.Action):
+    """``--version``: reads the version only when asked (it lives in pytest_lmstudio, which
+    the fake does not otherwise load)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None):
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        from pytest_lmstudio._version import __version__
+
+        print(f"lmstudio-fake {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lmstudio-fake",
         description="A fake LM Studio server (OpenAI-compatible API) for tests and CI.",
     )
-    parser.add_argument("--version", action="version", version=f"lmstudio-fake {__version__}")
+    parser.add_argument("--version", action=_PrintVersion, help="print the version and exit")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port (default 1234; 0 picks a free one)"
