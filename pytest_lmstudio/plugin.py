@@ -8,7 +8,6 @@ load the first time a fixture needs them.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# Fixtures defined in their own modules, registered by being names of this plugin module.
+from ._client_fixtures import lmstudio_async_openai as lmstudio_async_openai
+from ._client_fixtures import lmstudio_openai as lmstudio_openai
+from ._env import CLIENT_VARIABLES, UNSET_VARIABLES, Where
 from ._marker import LMStudioMarkerWarning, marker_kwargs, unused_marker
+from ._options import PROFILES as PROFILES
+from ._options import Settings, add_options, resolve_settings
 
 if TYPE_CHECKING:
     import httpx
@@ -25,24 +30,8 @@ if TYPE_CHECKING:
     from fake_server import FakeLMStudio
     from pytest_lmstudio.provider import LMStudioProvider, SyncLMStudioProvider
 
-#: The fake's profiles (``fake_server._profiles.PROFILE_NAMES``, which a test keeps equal):
-#: named here so that checking an option does not import the fake.
-PROFILES = (
-    "lmstudio",
-    "openai",
-    "lmstudio-0.4.21",
-    "lmstudio-0.4.1",
-    "lmstudio-0.4.0",
-    "lmstudio-0.3.23",
-    "lmstudio-0.3.18",
-    "lmstudio-0.3.15",
-    "lmstudio-0.3.9",
-    "lmstudio-0.3.5",
-)
 #: Idle connections of the shared sync pool close after this, before the fake's 5 s timeout.
 SHARED_KEEPALIVE_SECONDS = 2.0
-TRUTHY = ("true", "1", "yes", "on")
-FALSY = ("false", "0", "no", "off")
 FIXTURES_USING_THE_FAKE = frozenset(
     {
         "lmstudio_fake",
@@ -51,10 +40,10 @@ FIXTURES_USING_THE_FAKE = frozenset(
         "lmstudio_sync_provider",
         "lmstudio_env",
         "lmstudio_sdk_client",
+        "lmstudio_openai",
+        "lmstudio_async_openai",
     }
 )
-#: An API token in LM Studio's own form, the only form its SDKs send (as two halves).
-SDK_TOKEN = re.compile(r"sk-lm-[A-Za-z0-9]{8}:[A-Za-z0-9]{20}")
 MSG_NO_LMSTUDIO = (
     "lmstudio_sdk_client needs LM Studio's Python SDK: pip install 'lmstudio>=1.5' "
     "(its websocket API is served by the fake on the same port)"
@@ -68,6 +57,8 @@ MSG_SDK_CANNOT_SEND_TOKEN = (
     "lmstudio_sdk_client: the fake requires an API token, and lmstudio {version} cannot send "
     "one (api_token= came in lmstudio 1.6): upgrade it, or leave the fake open"
 )
+#: How long live mode waits for the server at ``--lmstudio-live=URL`` to answer at all.
+LIVE_PROBE_SECONDS = 2.0
 MARKER_HELP = (
     "lmstudio(models=None, scenario=None, seed=None, profile=None, strict=None): configure "
     "the lmstudio_fake fixture for this test (models: ids or add_model() dicts that replace "
@@ -77,18 +68,6 @@ LIVE_MARKER_HELP = (
     "lmstudio_live: with --lmstudio-live, run against a real LM Studio (skipped when none is "
     "found); without it, run against the fake"
 )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The plugin's options, resolved once: command line, then ini file, then default."""
-
-    seed: int | None = None  # None: not given (the scenario's, else 0)
-    profile: str | None = None  # None: not given (the scenario's, else lmstudio)
-    scenario: Path | None = None
-    scenario_source: str = ""
-    strict: bool = True
-    live: str | None = None  # None: off; "auto": discover(); else a URL
 
 
 @dataclass
@@ -153,118 +132,7 @@ __all__ = ["LMStudioMarkerWarning"]
 
 # -- options ------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("lmstudio", "LM Studio (pytest-lmstudio)")
-    group.addoption(
-        "--lmstudio-seed",
-        dest="lmstudio_seed",
-        default=None,
-        metavar="N",
-        help="seed of the fake's default answers (ini: lmstudio_seed; default 0)",
-    )
-    group.addoption(
-        "--lmstudio-profile",
-        dest="lmstudio_profile",
-        default=None,
-        metavar="NAME",
-        help="answer shapes: lmstudio or openai (ini: lmstudio_profile; default lmstudio)",
-    )
-    group.addoption(
-        "--lmstudio-scenario",
-        dest="lmstudio_scenario",
-        default=None,
-        metavar="FILE",
-        help="a scenario file loaded into the fake for every test (ini: lmstudio_scenario)",
-    )
-    group.addoption(
-        "--lmstudio-strict",
-        dest="lmstudio_strict",
-        action="store_true",
-        default=None,
-        help="fail a test whose scripted rules went unused or whose fake failed (the default)",
-    )
-    group.addoption(
-        "--no-lmstudio-strict",
-        dest="lmstudio_strict",
-        action="store_false",
-        help="do not check the fake at the end of each test (ini: lmstudio_strict = false)",
-    )
-    group.addoption(
-        "--lmstudio-live",
-        dest="lmstudio_live",
-        nargs="?",
-        const="auto",
-        default=None,
-        metavar="URL",
-        help="run tests marked lmstudio_live against a real LM Studio, found by discovery "
-        "or at URL (ini: lmstudio_live = auto | URL)",
-    )
-    parser.addini("lmstudio_seed", "seed of the fake's default answers", default="")
-    parser.addini("lmstudio_profile", "answer shapes: lmstudio or openai", default="")
-    parser.addini(
-        "lmstudio_scenario", "scenario file for every test (relative to rootdir)", default=""
-    )
-    parser.addini(
-        "lmstudio_strict", "check the fake after each test: true or false", default="true"
-    )
-    parser.addini("lmstudio_live", "auto or a URL: run lmstudio_live tests for real", default="")
-
-
-def _choose(config: pytest.Config, name: str) -> tuple[Any, str]:
-    """The value of option ``name`` and where it came from."""
-    value = config.getoption(name)
-    if value is not None:
-        return value, f"--{name.replace('_', '-')}"
-    raw = config.getini(name)
-    if raw not in ("", None):
-        return raw, f"ini option {name}"
-    return None, ""
-
-
-def resolve_settings(config: pytest.Config) -> Settings:
-    """Command line over ini over defaults; a bad value is a ``pytest.UsageError``."""
-    settings = Settings()
-    seed, source = _choose(config, "lmstudio_seed")
-    if seed is not None:
-        try:
-            number = int(seed)
-        except (TypeError, ValueError):
-            number = -1
-        if number < 0:
-            raise pytest.UsageError(f"{source} must be a non-negative integer, got {seed!r}")
-        settings = Settings(**{**vars(settings), "seed": number})
-    profile, source = _choose(config, "lmstudio_profile")
-    if profile is not None:
-        if profile not in PROFILES:
-            raise pytest.UsageError(
-                f"{source} must be one of {', '.join(PROFILES)}; got {profile!r}"
-            )
-        settings = Settings(**{**vars(settings), "profile": profile})
-    scenario, source = _choose(config, "lmstudio_scenario")
-    if scenario is not None:
-        base = Path.cwd() if source.startswith("--") else config.rootpath
-        path = (base / scenario).resolve()
-        if not path.is_file():
-            raise pytest.UsageError(f"{source}: no scenario file at {path}")
-        settings = Settings(**{**vars(settings), "scenario": path, "scenario_source": source})
-    strict = config.getoption("lmstudio_strict")
-    if strict is None:
-        raw = str(config.getini("lmstudio_strict")).strip().lower()
-        if raw not in TRUTHY + FALSY:
-            raise pytest.UsageError(
-                f"ini option lmstudio_strict must be true or false, got {raw!r}"
-            )
-        strict = raw in TRUTHY
-    settings = Settings(**{**vars(settings), "strict": bool(strict)})
-    live, source = _choose(config, "lmstudio_live")
-    if live is not None:
-        live = str(live).strip()
-        if live != "auto" and not live.startswith(("http://", "https://")):
-            raise pytest.UsageError(
-                f"{source} takes 'auto' (discover LM Studio) or a URL such as "
-                f"http://localhost:1234; got {live!r}"
-            )
-        settings = Settings(**{**vars(settings), "live": live.rstrip("/")})
-    return settings
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -383,10 +251,27 @@ def _live_url(request: pytest.FixtureRequest) -> str | None:
             except ProviderError as exc:
                 session.live_error = f"--lmstudio-live: no LM Studio found ({exc})"
         else:
-            session.live_url = session.settings.live
+            session.live_error = _unreachable(session.settings.live)
+            if session.live_error is None:
+                session.live_url = session.settings.live
     if session.live_url is None:
-        pytest.skip(session.live_error or "--lmstudio-live: no LM Studio found")
+        reason = session.live_error or "--lmstudio-live: no LM Studio found"
+        if session.settings.live_required:
+            pytest.fail(f"{reason} (--lmstudio-live-required)", pytrace=False)
+        pytest.skip(reason)
     return session.live_url
+
+
+def _unreachable(url: str) -> str | None:
+    """Why nothing answers at ``url`` (the live mode's server), or None when something does."""
+    import httpx
+
+    try:
+        with httpx.Client(timeout=LIVE_PROBE_SECONDS, trust_env=False) as client:
+            client.get(url + "/lmstudio-greeting")
+    except httpx.HTTPError as exc:
+        return f"--lmstudio-live: no LM Studio at {url} ({type(exc).__name__}: {exc})"
+    return None
 
 
 @pytest.fixture
@@ -451,15 +336,19 @@ def lmstudio_fake_url(request: pytest.FixtureRequest) -> str:
     return fake.url
 
 
+def api_token_for(request: pytest.FixtureRequest) -> str | None:
+    """The token a client wired by a fixture sends: the fake's, or in live mode
+    ``LMSTUDIO_API_TOKEN`` from the environment (call after ``lmstudio_fake_url``)."""
+    if _live_url(request) is None:
+        token: str | None = request.node.stash[FAKE_KEY].api_token
+        return token
+    return os.environ.get("LMSTUDIO_API_TOKEN") or None
+
+
 def _config_for(request: pytest.FixtureRequest, url: str) -> Any:
     from pytest_lmstudio.provider import LMStudioConfig
 
-    token = None
-    if _live_url(request) is None:
-        token = request.node.stash[FAKE_KEY].api_token
-    else:
-        token = os.environ.get("LMSTUDIO_API_TOKEN") or None
-    return LMStudioConfig(endpoint=url, api_token=token)
+    return LMStudioConfig(endpoint=url, api_token=api_token_for(request))
 
 
 @pytest.fixture
@@ -515,28 +404,20 @@ def lmstudio_provider(
 def lmstudio_env(
     monkeypatch: pytest.MonkeyPatch, lmstudio_fake_url: str, request: pytest.FixtureRequest
 ) -> dict[str, str]:
-    """Point ``LMSTUDIO_ENDPOINT`` (and ``LMSTUDIO_API_TOKEN`` when auth is on) at the fake,
-    for code that builds ``LMStudioProvider()`` from its environment and for subprocesses.
-    With a token in LM Studio's ``sk-lm-`` form, LM Studio's SDKs read it too (the Python
-    ``lmstudio`` 1.6+ ``LMSTUDIO_API_TOKEN``, ``@lmstudio/sdk`` 2 ``LM_API_TOKEN``); neither
-    SDK reads an address from the environment (see ``lmstudio_sdk_client``)."""
-    env = {"LMSTUDIO_ENDPOINT": lmstudio_fake_url}
-    fake = request.node.stash.get(FAKE_KEY, None)
-    if fake is None:  # live mode: the environment's own token, if any, is the one to use
-        pass
-    elif fake.api_token:
-        env["LMSTUDIO_API_TOKEN"] = fake.api_token
-        # @lmstudio/sdk 2 reads LM_API_TOKEN, and refuses to start on one not in sk-lm- form.
-        if SDK_TOKEN.fullmatch(fake.api_token):
-            env["LM_API_TOKEN"] = fake.api_token
+    """Point the variables that LM Studio's clients read (``pytest_lmstudio._env``: ours, the
+    openai and anthropic SDKs', LiteLLM's, llm-lmstudio's) at the fake for the test, for code
+    that builds its client from the environment and for subprocesses. Returns those set."""
+    where = Where(lmstudio_fake_url, api_token_for(request))
+    env: dict[str, str] = {}
+    for row in CLIENT_VARIABLES:
+        value = row.value(where)
+        if value is None:
+            monkeypatch.delenv(row.name, raising=False)
         else:
-            monkeypatch.delenv("LM_API_TOKEN", raising=False)
-    else:
-        monkeypatch.delenv("LMSTUDIO_API_TOKEN", raising=False)
-        monkeypatch.delenv("LM_API_TOKEN", raising=False)
-    monkeypatch.delenv("LMSTUDIO_CONFIG", raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+            monkeypatch.setenv(row.name, value)
+            env[row.name] = value
+    for name, _ in UNSET_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     return env
 
 

@@ -90,6 +90,39 @@ def test_installed_not_from_the_source_tree():
     assert Path(str(_root())) == schemas  # not a schemas/ folder found elsewhere
 
 
+def test_lmstudio_env_with_the_openai_sdk(lmstudio_env, lmstudio_fake):
+    import openai
+
+    lmstudio_fake.chat.reply("from the environment")
+    with openai.OpenAI(max_retries=0) as client:  # OPENAI_BASE_URL and OPENAI_API_KEY
+        answer = client.chat.completions.create(
+            model="qwen/qwen3-8b", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert answer.choices[0].message.content == "from the environment"
+
+
+def test_the_wired_openai_client(lmstudio_openai, lmstudio_fake):
+    lmstudio_fake.chat.reply("Paris.")
+    answer = lmstudio_openai.chat.completions.create(
+        model="qwen/qwen3-8b", messages=[{"role": "user", "content": "Capital of France?"}]
+    )
+    assert answer.choices[0].message.content == "Paris."
+
+
+@pytest.mark.asyncio
+async def test_the_wired_async_openai_client(lmstudio_async_openai, lmstudio_fake):
+    lmstudio_fake.chat.stream(["Pa", "ris."])
+    stream = await lmstudio_async_openai.chat.completions.create(
+        model="qwen/qwen3-8b", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    pieces = [chunk.choices[0].delta.content async for chunk in stream if chunk.choices]
+    assert "".join(p for p in pieces if p) == "Paris."
+
+
+def test_the_version(lmstudio_fake):
+    assert pytest_lmstudio.__version__ == fake_server.__version__
+
+
 def test_nothing_was_left_open():
     gc.collect()
 """
@@ -125,7 +158,7 @@ def _clean_env() -> dict[str, str]:
 class Installed:
     sdist: Path
     wheel: Path  # built from the sdist
-    python: Path  # of a fresh venv with the wheel and pytest-asyncio installed
+    python: Path  # of a fresh venv with the wheel, pytest-asyncio and openai installed
 
 
 @pytest.fixture(scope="session")
@@ -158,6 +191,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
             "-q",
             str(wheel),
             "pytest-asyncio",
+            "openai",
         ],
         timeout=INSTALL_TIMEOUT_SECONDS,
         cwd=work,
@@ -204,9 +238,12 @@ def test_a_downstream_project_uses_the_plugin_built_from_the_sdist(
         env=_clean_env(),
     )
     site_packages = f"{os.sep}site-packages{os.sep}pytest_lmstudio{os.sep}plugin.py"
-    registered = [line for line in output.splitlines() if "pytest-lmstudio-0.1.0 at " in line]
+    import pytest_lmstudio
+
+    name = f"pytest-lmstudio-{pytest_lmstudio.__version__} at "
+    registered = [line for line in output.splitlines() if name in line]
     assert registered and site_packages in registered[0], output
     assert "PLUGIN registered: <module 'pytest_lmstudio.plugin'" in output
     assert any(line.startswith("lmstudio: fake http://127.0.0.1:") for line in output.splitlines())
-    assert "6 passed" in output, output
+    assert "10 passed" in output, output
     assert str(ROOT) not in output.replace(str(tmp_path), "")

@@ -110,7 +110,8 @@ def test_live_mode_runs_marked_tests_against_the_url(project: Project, real: Fak
         ["SKIPPED * lmstudio_fake scripts the fake, which --lmstudio-live replaces"]
     )
     paths = [entry.path for entry in real.requests]
-    assert paths == ["/lmstudio-greeting", "/v1/chat/completions", "/v1/chat/completions"]
+    # The plugin's probe (is anything there?), then the tests' own requests.
+    assert paths == ["/lmstudio-greeting"] * 2 + ["/v1/chat/completions"] * 2
 
 
 def test_live_command_line_over_ini(project: Project, real: FakeLMStudio, closed_port: int) -> None:
@@ -146,3 +147,59 @@ def test_without_the_option_marked_tests_use_the_fake(project: Project) -> None:
     result = project.run()
     result.assert_outcomes(passed=1)
     assert "lmstudio: live" not in result.stdout.str()
+
+
+# -- nothing listening at the URL, and --lmstudio-live-required ----------------------------
+def test_live_url_with_nothing_listening_skips_with_the_reason(
+    project: Project, closed_port: int
+) -> None:
+    project.tests(LIVE_TESTS)
+    url = f"http://127.0.0.1:{closed_port}"
+    result = project.run("-rs", f"--lmstudio-live={url}")
+    result.assert_outcomes(passed=1, skipped=4)
+    result.stdout.fnmatch_lines(
+        [f"SKIPPED [[]1[]] test_inner.py:* --lmstudio-live: no LM Studio at {url} (ConnectError: *"]
+    )
+
+
+@pytest.mark.parametrize("how", ["option", "ini"])
+def test_live_required_errors_the_marked_tests_instead(
+    project: Project, closed_port: int, how: str
+) -> None:
+    project.tests(LIVE_TESTS)
+    url = f"http://127.0.0.1:{closed_port}"
+    args = ["--lmstudio-live-required"] if how == "option" else []
+    if how == "ini":
+        project.ini_lines("lmstudio_live_required = true")
+    result = project.run(f"--lmstudio-live={url}", *args)
+    result.assert_outcomes(passed=1, errors=4)  # at setup: the server the tests need
+    result.stdout.fnmatch_lines(
+        [f"*--lmstudio-live: no LM Studio at {url} (ConnectError: *) (--lmstudio-live-required)"]
+    )
+
+
+def test_live_required_with_discovery(project: Project, no_lmstudio: str) -> None:
+    project.tests(LIVE_TESTS)
+    result = project.run("--lmstudio-live", "--lmstudio-live-required")
+    result.assert_outcomes(passed=1, errors=4)  # at setup: the server the tests need
+    result.stdout.fnmatch_lines(
+        ["*--lmstudio-live: no LM Studio found (*--lmstudio-live-required)"]
+    )
+
+
+def test_live_required_is_harmless_when_the_server_answers(
+    project: Project, real: FakeLMStudio
+) -> None:
+    project.tests(LIVE_TESTS)
+    result = project.run(f"--lmstudio-live={real.url}", "--lmstudio-live-required")
+    result.assert_outcomes(passed=4, skipped=1)
+
+
+def test_a_bad_live_required_ini_value_is_a_usage_error(project: Project) -> None:
+    project.ini_lines("lmstudio_live_required = maybe")
+    project.tests("def test_x(): pass")
+    result = project.run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*ini option lmstudio_live_required must be true or false, got 'maybe'*"]
+    )

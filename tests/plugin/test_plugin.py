@@ -178,7 +178,8 @@ def test_lmstudio_env(project: Project) -> None:
         )
 
         def test_without_auth(lmstudio_env, lmstudio_fake):
-            assert lmstudio_env == {"LMSTUDIO_ENDPOINT": lmstudio_fake.url}
+            assert lmstudio_env["LMSTUDIO_ENDPOINT"] == lmstudio_fake.url
+            assert "LMSTUDIO_API_TOKEN" not in lmstudio_env
             assert os.environ["LMSTUDIO_ENDPOINT"] == lmstudio_fake.url
             assert "LMSTUDIO_API_TOKEN" not in os.environ
             assert "LMSTUDIO_CONFIG" not in os.environ
@@ -188,10 +189,8 @@ def test_lmstudio_env(project: Project) -> None:
 
         @pytest.mark.lmstudio(scenario="scenarios/auth.json")
         def test_with_auth_from_the_marker(lmstudio_env, lmstudio_fake):
-            assert lmstudio_env == {
-                "LMSTUDIO_ENDPOINT": lmstudio_fake.url,
-                "LMSTUDIO_API_TOKEN": "scenario-token",
-            }
+            assert lmstudio_env["LMSTUDIO_ENDPOINT"] == lmstudio_fake.url
+            assert lmstudio_env["LMSTUDIO_API_TOKEN"] == "scenario-token"
             assert os.environ["LMSTUDIO_API_TOKEN"] == "scenario-token"
             lmstudio_fake.chat.reply("authorised")
             with SyncLMStudioProvider() as provider:
