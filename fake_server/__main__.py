@@ -261,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"cannot open --journal {args.journal}: {exc.strerror or exc}")
     callbacks = [_journal_writer(journal)] if journal is not None else []
     if args.log:
-        # stderr: stdout carries only the ready line, which scripts read for the URL.
+        # stderr: stdout carries only the ready lines, which scripts read for the URL.
         callbacks.append(_log_writer(sys.stderr))
     if callbacks:
         on_request = callbacks[0] if len(callbacks) == 1 else _each(*callbacks)
