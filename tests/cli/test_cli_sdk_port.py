@@ -17,8 +17,7 @@ import pytest
 
 from fake_server import FakeLMStudio, FakeServerError
 from fake_server.__main__ import SDK_DEFAULT_PORTS, main
-from tests.cli.test_cli import DEFAULT_IDS, get_json
-from tests.cli.test_cli import run as run  # the fixture: subprocesses killed at the end
+from tests.cli.conftest import DEFAULT_IDS, get_json  # and the `run` fixture
 
 ALSO = re.compile(r"lmstudio-fake also listening on port (\d+), where LM Studio's SDKs look")
 
