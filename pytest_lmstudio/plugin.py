@@ -18,7 +18,7 @@ import pytest
 # Fixtures defined in their own modules, registered by being names of this plugin module.
 from ._client_fixtures import lmstudio_async_openai as lmstudio_async_openai
 from ._client_fixtures import lmstudio_openai as lmstudio_openai
-from ._env import CLIENT_VARIABLES, UNSET_VARIABLES, Where
+from ._env import CLIENT_VARIABLES, SDK_TOKEN, UNSET_VARIABLES, Where
 from ._marker import LMStudioMarkerWarning, marker_kwargs, unused_marker
 from ._options import PROFILES as PROFILES
 from ._options import Settings, add_options, resolve_settings
