@@ -1,7 +1,7 @@
 """The fake's layers, read from its imports: each module imports only from layers below it
 (type-only imports and imports inside functions count too), the import graph has no cycle,
-and no module grows past the size one can hold in mind (the provider's too, generated sync
-twins included)."""
+and no module grows past the size one can hold in mind (pytest_lmstudio's too, the provider's
+generated sync twins included)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import ast
 from pathlib import Path
 
 import fake_server
-import pytest_lmstudio.provider
+import pytest_lmstudio
 
 PACKAGE = Path(fake_server.__file__).parent
-#: Held to the same size: the client side.
-SIZED = (PACKAGE, Path(pytest_lmstudio.provider.__file__).parent)
+#: Held to the same size: the client side (provider, plugin) too.
+SIZED = (PACKAGE, Path(pytest_lmstudio.__file__).parent)
 #: Bottom to top. A module's layer is the first whose prefix its dotted name starts with.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
