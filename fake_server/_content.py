@@ -43,6 +43,8 @@ MAX_ARGUMENT_DEPTH = 32
 __all__ = [
     "ContentSource",
     "count_tokens",
+    "cut_pieces",
+    "first_stop",
     "split_tokens",
     "token_texts",
 ]
@@ -192,3 +194,26 @@ def embedding_vector(seed: int, model_id: str, text: str, dimensions: int) -> li
 def encode_base64(vector: list[float]) -> str:
     """OpenAI's ``encoding_format: base64``: little-endian float32, base64."""
     return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+
+
+def first_stop(text: str, stops: Any) -> str | None:
+    """The stop string of ``stops`` (a client's list, unchecked) that occurs first in
+    ``text``, if any."""
+    if not text or not isinstance(stops, list):
+        return None
+    found = [(text.find(s), s) for s in stops if isinstance(s, str) and s and s in text]
+    return min(found)[1] if found else None
+
+
+def cut_pieces(pieces: list[str], at: int) -> list[str]:
+    """The stream pieces of a text's first ``at`` characters."""
+    out: list[str] = []
+    used = 0
+    for piece in pieces:
+        if used + len(piece) >= at:
+            if at > used:
+                out.append(piece[: at - used])
+            break
+        out.append(piece)
+        used += len(piece)
+    return out

@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from ..._content import count_tokens
+from ..._content import count_tokens, cut_pieces, first_stop
 from ..._schemas import validator
 from ...engine import (
     Answer,
@@ -181,12 +181,12 @@ def _blocks(decision: Decision, answer: Answer) -> tuple[list[Block], str, str |
     content, pieces, calls = answer.content, list(answer.pieces), answer.tool_calls
     output = answer.usage["completion_tokens"]
     finish = answer.finish_reason
-    stop_sequence = _first_stop(content or "", (decision.turn.body or {}).get("stop_sequences"))
+    stop_sequence = first_stop(content or "", (decision.turn.body or {}).get("stop_sequences"))
     if stop_sequence is not None:
         assert content is not None
         at = content.index(stop_sequence)
         removed = content[at:]
-        content, pieces = content[:at], _cut(pieces, at)
+        content, pieces = content[:at], cut_pieces(pieces, at)
         usage = getattr(decision.action, "usage", None) or {}
         if "completion_tokens" not in usage:
             dropped = sum(count_tokens(c.arguments) for c in calls)
@@ -227,28 +227,6 @@ def _tool_block(decision: Decision, call: ToolCall, index: int) -> Block:
     tool_id = given or seeded_id("toolu_", f"{call.id}:{index}")
     pieces = tuple(split_arguments(call.arguments))
     return Block("tool_use", call.arguments, pieces, tool_id, call.name)
-
-
-def _first_stop(text: str, stops: Any) -> str | None:
-    """The stop sequence that occurs first in ``text``, if any."""
-    if not text or not isinstance(stops, list):
-        return None
-    found = [(text.find(s), s) for s in stops if isinstance(s, str) and s and s in text]
-    return min(found)[1] if found else None
-
-
-def _cut(pieces: list[str], at: int) -> list[str]:
-    """The stream pieces of the text's first ``at`` characters."""
-    out: list[str] = []
-    used = 0
-    for piece in pieces:
-        if used + len(piece) >= at:
-            if at > used:
-                out.append(piece[: at - used])
-            break
-        out.append(piece)
-        used += len(piece)
-    return out
 
 
 def _stop_reason(decision: Decision, finish: str) -> str:

@@ -16,7 +16,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._catalog import Model
-from ..._content import count_tokens, message_text, prompt_tokens_for_texts
+from ..._content import (
+    count_tokens,
+    cut_pieces,
+    first_stop,
+    message_text,
+    prompt_tokens_for_texts,
+)
 from ...engine import (
     Answer,
     ContextOverflow,
@@ -223,27 +229,6 @@ def _fragment(content: str, reasoning: str = "none", structural: bool = False) -
     return {"type": "fragment", "fragment": fragment}
 
 
-def _first_stop(text: str, stops: Any) -> str | None:
-    if not text or not isinstance(stops, list):
-        return None
-    found = [(text.find(s), s) for s in stops if isinstance(s, str) and s and s in text]
-    return min(found)[1] if found else None
-
-
-def _cut(pieces: list[str], at: int) -> list[str]:
-    """The pieces of the text's first ``at`` characters."""
-    out: list[str] = []
-    used = 0
-    for piece in pieces:
-        if used + len(piece) >= at:
-            if at > used:
-                out.append(piece[: at - used])
-            break
-        out.append(piece)
-        used += len(piece)
-    return out
-
-
 def _prompt_progress(prompt_tokens: int, progress: float) -> dict[str, Any]:
     done = round(prompt_tokens * progress)
     details = {
@@ -290,10 +275,10 @@ def encode(
     pieces = list(answer.pieces)
     content = answer.content or ""
     stops = (decision.turn.body or {}).get("config", {}).get(STOP_STRINGS)
-    stop = _first_stop(content, stops)
+    stop = first_stop(content, stops)
     tools = _tool_packets(answer)
     if stop is not None:
-        pieces, tools = _cut(pieces, content.index(stop)), []
+        pieces, tools = cut_pieces(pieces, content.index(stop)), []
     fragments = []
     if answer.reasoning_pieces:
         fragments.append(_fragment("<think>", "reasoningStartTag", True))
