@@ -25,6 +25,7 @@ from ._base import (
     SocketSession,
     SseOut,
 )
+from ._rule_shape import remember_valid, rule_shape, seen_valid
 from .admin import ADMIN_PREFIX, Control
 
 #: The doors a rule can be narrowed to with ``when(api=...)``.
@@ -71,7 +72,8 @@ def route_table(control: Control) -> list[Route]:
 
 def rule_problems(rule: Rule, state: State) -> list[str]:
     """What is wrong with the answers ``rule`` would send, through each door it can answer
-    (checked by the encoders that will send them). Empty when nothing is."""
+    (checked by the encoders that will send them). Empty when nothing is. A rule of a shape
+    that passed before passes without a second run (``_rule_shape``)."""
     purpose: Purpose = "embeddings" if rule.route == "embeddings" else "chat"
     served = [m for m in state.catalog.models() if m.serves(purpose)]
     model = (
@@ -79,6 +81,16 @@ def rule_problems(rule: Rule, state: State) -> list[str]:
         if served
         else Model("preview-model", type="embeddings" if rule.route == "embeddings" else "llm")
     )
+    shape = rule_shape(rule, state, model)
+    if seen_valid(shape):
+        return []
+    problems = _door_problems(rule, state, model)
+    if not problems:
+        remember_valid(shape)
+    return problems
+
+
+def _door_problems(rule: Rule, state: State, model: Model) -> list[str]:
     for api, native in ((openai.API, False), (rest_v0.API, True)):
         if rule.matcher.api in (None, api):
             problems = openai.preview(rule, state, model, native)

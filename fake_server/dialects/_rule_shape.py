@@ -1,0 +1,114 @@
+"""The shape of a scripted rule: what decides whether the doors' encoders send valid answers.
+
+Checking a rule runs every door's encoder and checks every document it makes (about half a
+millisecond, paid by each test that scripts an answer). Two rules of one shape make documents
+that differ only in text: the doors put a scripted text only where any string fits, and read
+nothing of it but whether it is missing, empty or blank (the token count of a blank text, the
+SDK's fragment count). So a shape that passed once passes again, and ``rule_problems`` checks
+each shape once per process. Everything else a rule says is part of its shape by value: tool
+calls, finish reason, usage, faults of the stream, the vectors' lengths, and the model and the
+profile it is checked with. ``tests/fake_server/test_rule_shape.py`` holds the doors to this.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from .._catalog import Model
+from ..engine import Reply, Rule, State, Stream
+
+__all__ = ["remember_valid", "rule_shape", "seen_valid"]
+
+#: Shapes whose answers passed every door's check. Bounded: a run scripting an unbounded
+#: variety of tool calls starts again rather than growing.
+_VALID: set[Hashable] = set()
+_LIMIT = 4096
+
+
+def text_class(text: str | None) -> str:
+    """All a door reads of a scripted text's value."""
+    if text is None:
+        return "none"
+    if not text:
+        return "empty"
+    return "blank" if text.isspace() else "text"
+
+
+def _texts(texts: Iterable[str]) -> tuple[int, frozenset[str]]:
+    items = tuple(texts)
+    return len(items), frozenset(text_class(t) for t in items)
+
+
+def _by_value(value: Any) -> str | None:
+    """A JSON value as a key (None: not JSON, so the rule is checked every time)."""
+    try:
+        return json.dumps(value, sort_keys=True, allow_nan=True, default=_refuse)
+    except (TypeError, ValueError):
+        return None
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _vectors(vectors: tuple[tuple[float, ...], ...] | None) -> Hashable:
+    if vectors is None:
+        return None
+    finite = all(math.isfinite(x) for vector in vectors for x in vector)
+    return tuple(len(vector) for vector in vectors), finite
+
+
+def _model(model: Model) -> Hashable:
+    # repr leaves out the load bookkeeping; the instances are what an answer names.
+    return repr(model), tuple(model.instance_numbers), _by_value(model.instance_names)
+
+
+def rule_shape(rule: Rule, state: State, model: Model) -> Hashable | None:
+    """The shape of ``rule`` checked against ``model`` in ``state``; None for a rule checked
+    every time (a body given as it is, a value that is not JSON)."""
+    action = rule.action
+    if not isinstance(action, (Reply, Stream)):
+        return None
+    calls, usage = _by_value(action.tool_calls), _by_value(action.usage)
+    if (calls is None and action.tool_calls) or (usage is None and action.usage):
+        return None  # not JSON: checked every time
+    if isinstance(action, Reply):
+        answer: tuple[Hashable, ...] = (
+            "reply",
+            text_class(action.content),
+            text_class(action.reasoning),
+            calls,
+            action.finish_reason,
+            usage,
+            _vectors(action.embeddings),
+            action.has_json,
+        )
+    else:
+        answer = (
+            "stream",
+            _texts(action.chunks),
+            _texts(action.reasoning),
+            text_class(action.error_message),
+            calls,
+            action.finish_reason,
+            usage,
+            (action.ttft, action.interval, action.jitter, action.split_seed),
+            (action.drop_after, action.stall_after, action.error_after, action.done),
+        )
+    context = (state.profile, state.reasoning_format, _model(model))
+    return rule.route, rule.matcher.api, answer, context
+
+
+def seen_valid(shape: Hashable | None) -> bool:
+    return shape is not None and shape in _VALID
+
+
+def remember_valid(shape: Hashable | None) -> None:
+    if shape is None:
+        return
+    if len(_VALID) >= _LIMIT:
+        _VALID.clear()
+    _VALID.add(shape)
