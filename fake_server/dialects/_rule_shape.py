@@ -44,6 +44,8 @@ def _texts(texts: Iterable[str]) -> tuple[int, frozenset[str]]:
 
 def _by_value(value: Any) -> str | None:
     """A JSON value as a key (None: not JSON, so the rule is checked every time)."""
+    if not value:  # None, no tool calls, no names: the usual case, without an encoder
+        return repr(value)
     try:
         return json.dumps(value, sort_keys=True, allow_nan=True, default=_refuse)
     except (TypeError, ValueError):

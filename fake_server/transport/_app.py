@@ -95,6 +95,12 @@ class Held:
             self._release = asyncio.Event()
         await self._release.wait()
 
+    @property
+    def holding(self) -> bool:
+        """Whether a request is held (read from any thread: one attribute, set or cleared
+        by the loop)."""
+        return self._release is not None
+
     def release_all(self) -> None:
         if self._release is not None:
             self._release.set()

@@ -203,10 +203,16 @@ def build_request(
 
 
 # -- servers in child processes --------------------------------------------------------------------
-def serve_fake(configure: Callable[[FakeLMStudio], object] | None = None, **options: Any) -> None:
-    """Child side: a ``FakeLMStudio(**options)``, scripted by ``configure``, until stdin closes;
-    then one JSON line of what it served and the errors it recorded."""
-    sys.path.insert(0, str(ROOT))
+def serve_fake(
+    configure: Callable[[FakeLMStudio], object] | None = None,
+    *,
+    root: Path | None = None,
+    **options: Any,
+) -> None:
+    """Child side: a ``FakeLMStudio(**options)`` of the checkout (or of ``root``: an earlier
+    commit's, from ``_before``), scripted by ``configure``, until stdin closes; then one JSON
+    line of what it served and the errors it recorded."""
+    sys.path.insert(0, str(root or ROOT))
     from fake_server import FakeLMStudio
 
     with FakeLMStudio(**options) as fake:
@@ -484,10 +490,15 @@ class SuiteRun:
     peak_rss_mib: float
 
 
-def run_suite(project: Path, kind: str, tests: int, timeout: float) -> SuiteRun:
-    """One pytest subprocess on a suite of ``write_suite``, with only its plugin loaded."""
+def run_suite(
+    project: Path, kind: str, tests: int, timeout: float, code: Path | None = None
+) -> SuiteRun:
+    """One pytest subprocess on a suite of ``write_suite``, with only its plugin loaded (the
+    plugin and fake of ``code``, an earlier commit's from ``_before``, when given)."""
     out = project / "timer.json"
     env = {**pytest_env(autoload=False), "BENCH_TIMER_OUT": str(out)}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     args += ["-p", PLUGINS[kind], "-p", "bench_timer"]
     wall = timed_run(args, project, env, timeout)

@@ -53,6 +53,11 @@ def per_test(page: Page) -> list[str]:
         "httpserver": "pytest-httpserver: `expect_request().respond_with_json()` + "
         "`httpx.Client.post`",
     }
+    before = (per.get("lmstudio-before") or {}).get("commit")
+    if before:
+        names["lmstudio-before"] = (
+            f"pytest-lmstudio at {before} (before the fake's split), the same suite"
+        )
     ours = per["lmstudio"]["median_ms_per_test"]
     rows = []
     for kind, label in names.items():
@@ -86,6 +91,17 @@ def per_test(page: Page) -> list[str]:
         f"pytest-httpserver ({per['ratio_to_httpserver']:.2f}x: {r2}).",
         "",
     ]
+    if before:
+        ratio = per["ratio_to_before"]
+        r3 = page.target(
+            f"per test / pytest-lmstudio at {before}", f"{ratio:.2f}x", "<= 1.0x", ratio <= 1.0
+        )
+        lines += [
+            f"Against itself before the fake's split into engine, doors and HTTP shell (commit "
+            f"{before}, `--before {before}`, the same suite in the same rounds): at most "
+            f"1.0x ({ratio:.2f}x: {r3}).",
+            "",
+        ]
 
     def draw(figure: Any, axes: Any) -> None:
         labels = ["pytest-lmstudio", "respx", "pytest-httpserver"]

@@ -25,6 +25,24 @@ DURATION = f"<= {STREAM_DURATION_ERROR * 100:g} %"
 MEMORY = f"< {MEMORY_MIB:g} MiB"
 
 
+def _against_before(page: Page, before: str, cells: list[dict[str, Any]]) -> list[str]:
+    """The fake against itself at ``before`` (the last commit before its split into engine,
+    doors and HTTP shell), measured in the same rounds: the split must not cost throughput."""
+    lowest = min(cell["ratio_on_to_before"] for cell in cells)
+    shown = page.target(
+        f"throughput, validation on / the fake at {before} (lowest concurrency level)",
+        f"{lowest:.2f}x",
+        ">= 1.0x at every concurrency",
+        lowest >= 1.0,
+    )
+    return [
+        f"Against itself before the split into engine, doors and HTTP shell (the fake at commit "
+        f"{before}, `--before {before}`, validation on, in the same rounds): at least as many "
+        f"requests per second at every concurrency: {shown} (lowest {lowest:.2f}x).",
+        "",
+    ]
+
+
 def throughput(page: Page) -> list[str]:
     lines = ["## Server throughput: non-streaming chat completions", ""]
     gone = page.failed("throughput")
@@ -49,23 +67,29 @@ def throughput(page: Page) -> list[str]:
         "of the fake's answer size: the ceiling for this stack.",
         "",
     ]
+    before = data.get("before_commit")
+    kinds = ("fake-on", "fake-off", *(("fake-before",) if before else ()), "bare")
     rows = []
     for level in levels:
         cell = results[level]
         row = [level]
-        for kind in ("fake-on", "fake-off", "bare"):
+        for kind in kinds:
             rps = [r["rps"] for r in cell[kind]["runs"]]
             row.append(f"{cell[kind]['median_rps']:,.0f} [{min(rps):,.0f}-{max(rps):,.0f}]")
         row += [f"{cell['ratio_on']:.2f}x", f"{cell['ratio_off']:.2f}x"]
+        if before:
+            row += [f"{cell['ratio_before']:.2f}x", f"{cell['ratio_on_to_before']:.2f}x"]
         rows.append(row)
     lines += table(
         [
             "concurrency",
             "fake, validation on (req/s)",
             "fake, validation off",
+            *([f"fake at {before}, validation on"] if before else []),
             "bare aiohttp",
             "on / bare",
             "off / bare",
+            *([f"{before} / bare", f"on / {before}"] if before else []),
         ],
         rows,
     )
@@ -82,6 +106,8 @@ def throughput(page: Page) -> list[str]:
         f"(lowest {worst:.2f}x).",
         "",
     ]
+    if before:
+        lines += _against_before(page, before, [results[level] for level in levels])
     lines += page.flagged("throughput")
 
     def draw(figure: Any, axes: Any) -> None:

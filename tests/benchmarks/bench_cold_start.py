@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _before import archived
 from _harness import COLD_START_S, ROOT, bounded, log, rotated
 
 RUN_TIMEOUT_SECONDS = 60
@@ -155,23 +156,6 @@ def run_child(source: str) -> tuple[dict[str, float], float]:
     if done.returncode != 0:
         raise RuntimeError(f"a child failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1]), wall
-
-
-def archived(commit: str, into: Path) -> Path:
-    """The fake (and its schemas) of ``commit`` of this repository, unpacked in ``into``."""
-    done = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", commit, "fake_server", "schemas"],
-        capture_output=True,
-        timeout=RUN_TIMEOUT_SECONDS,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"git archive {commit}: {done.stderr.decode(errors='replace')}")
-    with tempfile.TemporaryFile() as tar:
-        tar.write(done.stdout)
-        tar.seek(0)
-        with tarfile.open(fileobj=tar) as archive:
-            archive.extractall(into, filter="data")
-    return into
 
 
 def measure(subjects: dict[str, str], rounds: int) -> dict[str, Any]:

@@ -24,6 +24,8 @@ Three measurements, in one run:
       JSON is parsed (one client for the module);
     - ``httpserver``: ``httpserver.expect_request(...).respond_with_json(...)`` and the same
       ``httpx.Client.post``.
+    - with ``--before COMMIT``, the ``lmstudio`` suite again on the plugin and fake of that
+      commit of this repository (``_before``): the figure before a change beside the one after.
   A small plugin in each run records the time from the end of the first test to the end of the
   last, so interpreter start-up, collection and one-off session set-up (a server started by the
   first test) are left out; the figure is that time / 299. The three run alternately
@@ -32,7 +34,7 @@ Three measurements, in one run:
 
     .venv/bin/python tests/benchmarks/bench_plugin.py [--startup-runs N] [--reset-iterations N]
         [--import-runs N] [--tests N] [--rounds R] [--only startup,import,reset,per-test]
-        [--json out.json]
+        [--before COMMIT] [--json out.json]
 
 Progress goes to stderr, the table to stdout. Exit status: 0 when every target measured is met,
 1 when one is missed, 2 when a run failed (a pytest run that did not pass, a missing plugin).
@@ -54,6 +56,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _before import REFACTOR_BASE, archived
 from _harness import (
     PER_TEST_VS_HTTPSERVER,
     PER_TEST_VS_RESPX,
@@ -223,23 +226,38 @@ def measure_reset(iterations: int) -> dict[str, Any]:
 
 
 # -- per test --------------------------------------------------------------------------------
-def time_suite(project: Path, kind: str, tests: int) -> tuple[float, float]:
+def time_suite(
+    project: Path, kind: str, tests: int, code: Path | None = None
+) -> tuple[float, float]:
     """(seconds per test after the first, wall seconds of the whole run): the first test also
     pays for one-off session set-up (a server started on first use), so it is left out."""
-    run = run_suite(project, kind, tests, RUN_TIMEOUT_SECONDS)
+    run = run_suite(project, kind, tests, RUN_TIMEOUT_SECONDS, code)
     return (run.ends[-1] - run.ends[0]) / (tests - 1), run.wall_s
 
 
-def measure_per_test(tests: int, rounds: int, work: Path) -> dict[str, Any]:
-    kinds = list(TESTS)
-    projects = {kind: write_suite(work, kind, tests) for kind in kinds}
+#: The lmstudio suite run on the plugin and fake of ``--before``'s commit.
+BEFORE = "lmstudio-before"
+
+
+def measure_per_test(
+    tests: int, rounds: int, work: Path, before: str | None = None
+) -> dict[str, Any]:
+    kinds = list(TESTS) + ([BEFORE] if before else [])
+    projects = {kind: write_suite(work, kind, tests) for kind in TESTS}
+    projects[BEFORE] = projects["lmstudio"]
+    code = {BEFORE: archived(before, work / "before")} if before else {}
+
+    def time_kind(kind: str) -> tuple[float, float]:
+        suite = "lmstudio" if kind == BEFORE else kind
+        return time_suite(projects[kind], suite, tests, code.get(kind))
+
     for kind in kinds:
-        time_suite(projects[kind], kind, tests)  # warm-up (and a check that the suite passes)
+        time_kind(kind)  # warm-up (and a check that the suite passes)
     per_test: dict[str, list[float]] = {kind: [] for kind in kinds}
     walls: dict[str, list[float]] = {kind: [] for kind in kinds}
     for i in range(rounds):
         for kind in rotated(kinds, i):
-            seconds, wall = time_suite(projects[kind], kind, tests)
+            seconds, wall = time_kind(kind)
             per_test[kind].append(seconds)
             walls[kind].append(wall)
             log(f"per-test {kind} round {i + 1}: {seconds * 1000:.3f} ms/test")
@@ -256,6 +274,9 @@ def measure_per_test(tests: int, rounds: int, work: Path) -> dict[str, Any]:
     ours = out["lmstudio"]["median_ms_per_test"]
     out["ratio_to_respx"] = ours / out["respx"]["median_ms_per_test"]
     out["ratio_to_httpserver"] = ours / out["httpserver"]["median_ms_per_test"]
+    if before:
+        out[BEFORE]["commit"] = before
+        out["ratio_to_before"] = ours / out[BEFORE]["median_ms_per_test"]
     return out
 
 
@@ -306,7 +327,7 @@ def report(results: Results) -> None:
             results.missed.append(f"reset {name}")
     if results.per_test:
         data = results.per_test
-        for kind in TESTS:
+        for kind in [k for k in (*TESTS, BEFORE) if k in data]:
             entry = data[kind]
             rows.append(
                 (
@@ -325,6 +346,10 @@ def report(results: Results) -> None:
             rows.append((name, f"{data[key]:.2f}x", f"<= {target:g}x", verdict(ok)))
             if not ok:
                 results.missed.append(name)
+        if "ratio_to_before" in data:
+            ratio = data["ratio_to_before"]
+            name = f"lmstudio / lmstudio at {data[BEFORE]['commit']}"
+            rows.append((name, f"{ratio:.2f}x", "", ""))
     headers = ("measure", "result", "target", "")
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(4)]
     for row in [headers, tuple("-" * w for w in widths), *rows]:
@@ -348,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", type=int, default=300, metavar="N")
     parser.add_argument("--rounds", type=int, default=3, metavar="R")
     parser.add_argument("--only", default="startup,import,reset,per-test", metavar="LIST")
+    parser.add_argument(
+        "--before",
+        metavar="COMMIT",
+        help="per-test: also run the lmstudio suite on the plugin and fake of this commit "
+        f"(make bench: {REFACTOR_BASE}, the last before the fake's split)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE")
     args = parser.parse_args(argv)
     chosen = {part.strip() for part in args.only.split(",") if part.strip()}
@@ -381,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         if "reset" in chosen:
             results.reset = measure_reset(args.reset_iterations)
         if "per-test" in chosen:
-            results.per_test = measure_per_test(args.tests, args.rounds, work)
+            results.per_test = measure_per_test(args.tests, args.rounds, work, args.before)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,10 +1,13 @@
 """Requests per second of non-streaming chat completions: the fake against a bare aiohttp server.
 
-Three servers, measured side by side in one run, each in its own subprocess (one core for the
-server, one for the load generator):
+Three servers (four with ``--before``), measured side by side in one run, each in its own
+subprocess (one core for the server, one for the load generator):
 
 * ``fake-on``: ``FakeLMStudio`` with schema validation on (the default),
 * ``fake-off``: the same with validation off,
+* ``fake-before`` (with ``--before COMMIT``): the fake of that commit of this repository, with
+  validation on: the figure before a change beside the one after (``make bench`` measures the
+  fake before its split into engine, doors and HTTP shell),
 * ``bare``: a bare aiohttp application with one handler that reads the body and answers a fixed
   JSON body of the size the fake answers, ``access_log=None``: the ceiling for this stack.
 
@@ -21,7 +24,7 @@ every concurrency.
 
     .venv/bin/python tests/benchmarks/bench_throughput.py [--seconds S]
         [--concurrency 1,16,64] [--rounds N] [--retries N] [--generator auto|wrk|python]
-        [--json out.json]
+        [--before COMMIT] [--json out.json]
 
 Progress goes to stderr, the table to stdout. Exit status: 0 when the target is met, 1 when it
 is missed, 2 when a run failed (a server that did not start or answered anything but 200, a
@@ -46,6 +49,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from _before import REFACTOR_BASE, archived
 from _harness import (
     CHAT_BODY,
     CHAT_PATH,
@@ -75,11 +79,12 @@ from _load import (
     wrk_seconds,
 )
 
-ServerKind = Literal["fake-on", "fake-off", "bare"]
-SERVERS: tuple[ServerKind, ...] = ("fake-on", "fake-off", "bare")
+ServerKind = Literal["fake-on", "fake-off", "fake-before", "bare"]
+SERVERS: tuple[ServerKind, ...] = ("fake-on", "fake-off", "fake-before", "bare")
 LABELS: dict[ServerKind, str] = {
     "fake-on": "fake, validation on",
     "fake-off": "fake, validation off",
+    "fake-before": "fake before, validation on",
     "bare": "bare aiohttp",
 }
 
@@ -123,9 +128,9 @@ def bare_body(size: int) -> bytes:
     return json_bytes(document)
 
 
-def serve(kind: ServerKind, body_bytes: int) -> None:
+def serve(kind: ServerKind, body_bytes: int, root: Path | None) -> None:
     if kind != "bare":
-        serve_fake(lambda fake: fake.set_validation(kind == "fake-on"))
+        serve_fake(lambda fake: fake.set_validation(kind != "fake-off"), root=root)
         return
     from aiohttp import web
 
@@ -139,9 +144,11 @@ def serve(kind: ServerKind, body_bytes: int) -> None:
 
 
 def start_server(
-    kind: ServerKind, workdir: Path, use_pin: bool, body_bytes: int = 0
+    kind: ServerKind, workdir: Path, use_pin: bool, body_bytes: int = 0, root: Path | None = None
 ) -> ServerProcess:
     args = ["--body-bytes", str(body_bytes)] if kind == "bare" else []
+    if root is not None:
+        args += ["--root", str(root)]
     cpu = SERVER_CPU if use_pin else None
     return ServerProcess(__file__, kind, args, cpu=cpu, workdir=workdir)
 
@@ -197,25 +204,34 @@ class Cell:
 
 
 def format_table(
-    levels: Sequence[int], cells: dict[int, dict[ServerKind, Cell]], header: str
+    levels: Sequence[int],
+    kinds: Sequence[ServerKind],
+    cells: dict[int, dict[ServerKind, Cell]],
+    header: str,
 ) -> str:
+    before = "fake-before" in kinds
     columns = [
         "concurrency",
-        *(f"{LABELS[k]} (rps)" for k in SERVERS),
+        *(f"{LABELS[k]} (rps)" for k in kinds),
         "on/bare",
         "off/bare",
+        *(["before/bare", "on/before"] if before else []),
     ]
     rows = []
     for level in levels:
         row = [str(level)]
-        for kind in SERVERS:
+        for kind in kinds:
             cell = cells[level][kind]
             low, high = cell.spread
             row.append(f"{cell.median:,.0f} [{low:,.0f}-{high:,.0f}]")
         bare = cells[level]["bare"].median
-        for kind in ("fake-on", "fake-off"):
+        for kind in ("fake-on", "fake-off", *(["fake-before"] if before else [])):
             ratio = cells[level][kind].median / bare if bare else math.nan
             row.append(f"{ratio:.2f}x")
+        if before:
+            row.append(
+                f"{cells[level]['fake-on'].median / cells[level]['fake-before'].median:.2f}x"
+            )
         rows.append(row)
     widths = [max(len(r[i]) for r in [columns, *rows]) for i in range(len(columns))]
     lines = [header, ""]
@@ -242,6 +258,7 @@ def describe(run: Run) -> str:
 
 def run_benchmark(args: argparse.Namespace) -> int:
     levels: list[int] = args.concurrency
+    kinds = [k for k in SERVERS if k != "fake-before" or args.before]
     seconds: float = args.seconds
     rounds: int = args.rounds
     use_pin = can_pin(args.no_pin)
@@ -251,11 +268,11 @@ def run_benchmark(args: argparse.Namespace) -> int:
         return 2
     measured = wrk_seconds(seconds) if wrk else seconds
     generator = f"wrk ({wrk}, 1 thread)" if wrk else "python asyncio streams (in-process)"
-    count = len(SERVERS) * len(levels) * rounds
-    estimate = len(SERVERS) * WARMUP_SECONDS + count * (measured + 0.3)
+    count = len(kinds) * len(levels) * rounds
+    estimate = len(kinds) * WARMUP_SECONDS + count * (measured + 0.3)
     longest = estimate + (count * (measured + 0.3 + RETRY_PAUSE) if args.retries else 0)
     log(
-        f"throughput: {len(SERVERS)} servers x {len(levels)} concurrency levels x {rounds} rounds"
+        f"throughput: {len(kinds)} servers x {len(levels)} concurrency levels x {rounds} rounds"
         f" x {measured:g} s; load generator: {generator}; about {estimate:.0f} s"
         f" ({longest:.0f} s at most with retries)"
     )
@@ -270,12 +287,13 @@ def run_benchmark(args: argparse.Namespace) -> int:
     body = json_bytes(CHAT_BODY)
     servers: dict[ServerKind, ServerProcess] = {}
     answer_bytes: dict[ServerKind, int] = {}
-    cells: dict[int, dict[ServerKind, Cell]] = {n: {k: Cell() for k in SERVERS} for n in levels}
+    cells: dict[int, dict[ServerKind, Cell]] = {n: {k: Cell() for k in kinds} for n in levels}
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         workdir = Path(tmp)
         try:
-            for kind in ("fake-on", "fake-off"):
-                servers[kind] = start_server(kind, workdir, use_pin)
+            before = archived(args.before, workdir / "before") if args.before else None
+            for kind in ("fake-on", "fake-off", *(["fake-before"] if before else [])):
+                servers[kind] = start_server(kind, workdir, use_pin, root=before)
                 answer_bytes[kind] = check_server(servers[kind], body)
             size = answer_bytes["fake-on"]
             servers["bare"] = start_server("bare", workdir, use_pin, body_bytes=size)
@@ -297,13 +315,13 @@ def run_benchmark(args: argparse.Namespace) -> int:
 
             # Retries are bounded per measurement and in total, so a busy machine cannot make
             # the run last more than twice as long.
-            retries_left = len(levels) * rounds * len(SERVERS)
-            for kind in SERVERS:
+            retries_left = len(levels) * rounds * len(kinds)
+            for kind in kinds:
                 warm = load(servers[kind], max(levels), WARMUP_SECONDS)
                 log(f"warm-up {kind}: {describe(warm)}")
             for level in levels:
                 for index in range(rounds):
-                    for kind in SERVERS:
+                    for kind in kinds:
                         cell = cells[level][kind]
                         label = f"c={level} round {index + 1}/{rounds} {kind}"
                         # A measurement during which other jobs took CPU is taken again (a
@@ -332,11 +350,14 @@ def run_benchmark(args: argparse.Namespace) -> int:
         f"per server and concurrency, interleaved; load generator: {generator}"
         + ("; server pinned to CPU 1, load generator to CPU 0" if use_pin else "")
     )
-    print(format_table(levels, cells, header))
+    if args.before:
+        header += f"; fake before: commit {args.before}"
+    print(format_table(levels, kinds, cells, header))
     ratios = {
         level: {
             kind: cells[level][kind].median / cells[level]["bare"].median
-            for kind in ("fake-on", "fake-off")
+            for kind in kinds
+            if kind != "bare"
         }
         for level in levels
     }
@@ -350,21 +371,21 @@ def run_benchmark(args: argparse.Namespace) -> int:
     if served:
         print(f"requests the fakes journaled (warm-up and checks included): {', '.join(served)}")
     kept_noisy = [
-        r for level in levels for kind in SERVERS for r in cells[level][kind].runs if noisy(r)
+        r for level in levels for kind in kinds for r in cells[level][kind].runs if noisy(r)
     ]
-    retried = sum(len(cells[level][kind].discarded) for level in levels for kind in SERVERS)
+    retried = sum(len(cells[level][kind].discarded) for level in levels for kind in kinds)
     if retried:
         print(f"measurements taken again because other processes took CPU: {retried}")
     if kept_noisy:
         print(
             f"NOTE: other processes used over {FOREIGN_CPU:.0%} of the CPUs during "
-            f"{len(kept_noisy)} of the {len(levels) * rounds * len(SERVERS)} measurements "
+            f"{len(kept_noisy)} of the {len(levels) * rounds * len(kinds)} measurements "
             "kept: rerun on a quiet machine"
         )
     dirty = [
         (level, kind, r)
         for level in levels
-        for kind in SERVERS
+        for kind in kinds
         for r in cells[level][kind].runs
         if r.non_200 or r.errors
     ]
@@ -386,6 +407,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
             "rounds": rounds,
             "request_bytes": len(body),
             "answer_bytes": answer_bytes,
+            "before_commit": args.before,
             "target_ratio": THROUGHPUT_VS_BARE,
             "target_met": worst >= THROUGHPUT_VS_BARE,
             "results": {
@@ -395,12 +417,21 @@ def run_benchmark(args: argparse.Namespace) -> int:
                         "runs": [asdict(r) for r in cells[level][kind].runs],
                         "discarded": [asdict(r) for r in cells[level][kind].discarded],
                     }
-                    for kind in SERVERS
+                    for kind in kinds
                 }
                 | {
                     "ratio_on": ratios[level]["fake-on"],
                     "ratio_off": ratios[level]["fake-off"],
                 }
+                | (
+                    {
+                        "ratio_before": ratios[level]["fake-before"],
+                        "ratio_on_to_before": cells[level]["fake-on"].median
+                        / cells[level]["fake-before"].median,
+                    }
+                    if args.before
+                    else {}
+                )
                 for level in levels
             },
             "server_stats": {k: s.stats for k, s in servers.items()},
@@ -449,6 +480,12 @@ def parser() -> argparse.ArgumentParser:
         help="times a measurement is taken again when other processes took over "
         f"{FOREIGN_CPU:.0%}% of the CPUs meanwhile (default {DEFAULT_RETRIES}; Linux only)",
     )
+    p.add_argument(
+        "--before",
+        metavar="COMMIT",
+        help="also measure the fake of this commit of the repository (make bench: the last "
+        f"commit before the fake's split, {REFACTOR_BASE})",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument(
         "--no-pin", action="store_true", help="do not pin the server and the load to CPUs 1 and 0"
@@ -456,6 +493,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     p.add_argument("--body-bytes", type=int, default=365, help=argparse.SUPPRESS)
     p.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)
     return p
 
 
@@ -463,7 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.serve is not None:
         pin(args.cpu)
-        serve(args.serve, args.body_bytes)
+        serve(args.serve, args.body_bytes, args.root)
         return 0
     # SIGTERM unwinds like Ctrl-C, so the finally block stops the servers (they also stop on
     # their own when this process dies: their stdin closes).

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import _report
+from _before import REFACTOR_BASE
 from _harness import cpu_model, log
 from _report_page import Outcome
 
@@ -79,8 +80,8 @@ BENCHES = (
     Bench(
         "throughput",
         "bench_throughput.py",
-        ("--seconds", "2", "--rounds", "3"),
-        240,
+        ("--seconds", "2", "--rounds", "3", "--before", REFACTOR_BASE),
+        300,
         "server throughput",
     ),
     Bench(
@@ -107,8 +108,8 @@ BENCHES = (
     Bench(
         "plugin",
         "bench_plugin.py",
-        ("--startup-runs", "15", "--import-runs", "11", "--tests", "300", "--rounds", "5"),
-        300,
+        ("--tests", "300", "--rounds", "7", "--before", REFACTOR_BASE, "--startup-runs", "15"),
+        420,
         "per test, start-up, import and reset",
     ),
     Bench(
