@@ -99,10 +99,25 @@ def prompt_tokens_for_completion(body: dict[str, Any]) -> int:
     return 0
 
 
+_floor = math.floor
+_WORD_COUNT = float(len(WORDS))
+
+
+def _below(getrandbits: Any, n: int) -> int:
+    """``Random.randrange(n)`` drawn the way CPython draws it (rejection sampling on
+    ``getrandbits``), without its three calls: the same numbers for the same state
+    (``tests/fake_server/test_content.py`` holds it to ``randint`` and ``choices``)."""
+    k = n.bit_length()
+    r: int = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return r
+
+
 class ContentSource:
     """Seeded generator for one request's default answer."""
 
-    __slots__ = ("_digest", "rng")
+    __slots__ = ("_digest", "_rng")
 
     def __init__(self, seed: int, body: Mapping[str, Any], salt: str = "") -> None:
         key = {k: v for k, v in body.items() if k not in _TRANSPORT_FIELDS}
@@ -111,7 +126,15 @@ class ContentSource:
             f"{seed}\x00{salt}\x00{canonical}".encode(), digest_size=32
         ).digest()
         self._digest = digest
-        self.rng = random.Random(int.from_bytes(digest[:16], "big"))
+        self._rng: random.Random | None = None
+
+    @property
+    def rng(self) -> random.Random:
+        """The request's random source, seeded from its digest on first use: seeding a
+        Mersenne Twister is a tenth of a request's work, and a scripted answer needs none."""
+        if self._rng is None:
+            self._rng = random.Random(int.from_bytes(self._digest[:16], "big"))
+        return self._rng
 
     def completion_id(self, prefix: str) -> str:
         """``chatcmpl-`` / ``cmpl-`` plus 20 lowercase base-36 characters, the form of LM
@@ -136,10 +159,11 @@ class ContentSource:
         answer needs: its words are letters only, so each is one token with the space before
         it, and each full stop another), without the regular expression's pass over it."""
         rng = self.rng
-        n = count if count is not None else rng.randint(1, 3)
+        draw, bits = rng.random, rng.getrandbits
+        n = count if count is not None else 1 + _below(bits, 3)
         out: list[str] = []
         for _ in range(n):
-            words = rng.choices(WORDS, k=rng.randint(4, 12))
+            words = [WORDS[_floor(draw() * _WORD_COUNT)] for _ in range(4 + _below(bits, 9))]
             first = words[0].capitalize()
             out.append(f" {first}" if out else first)
             out.extend([f" {word}" for word in words[1:]])

@@ -140,7 +140,8 @@ def _serving(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespon
 async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
     """Journal the request, answer it, and turn failures into answers: the door's own errors
     as they are, anything else as a 500 recorded for ``check()``."""
-    engine = request.app[ENGINE]
+    app = request.app  # a property that walks the match info: read once
+    engine = app[ENGINE]
     state = engine.state  # the snapshot this request keeps to its end
     errors = route.errors or _PLAIN_ERRORS
     entry = RecordedRequest(
@@ -157,7 +158,7 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
     started = time.perf_counter()
     try:
         if route.local_only:
-            refusal = _foreign(request, request.app[SETTINGS])
+            refusal = _foreign(request, app[SETTINGS])
             if refusal is not None:
                 return plain_json(403, {"error": refusal})
         elif state.cors and request.method == "OPTIONS":
@@ -166,7 +167,7 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
             return web.Response(status=204, headers=PREFLIGHT_HEADERS)
         if route.auth:
             _check_token(request, state, errors, route.token_header)
-        raw, body = await _read_body(request, route, entry, state, errors)
+        raw, body = await _read_body(request, app, route, entry, state, errors)
         call = Call(
             request.method,
             request.path,
@@ -180,7 +181,7 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
             engine,
         )
         out = await route.handler(call)
-        response = await _deliver(request, entry, out, state)
+        response = await _deliver(request, app[HELD], entry, out, state)
     except ApiAnswer as exc:
         response = express_json(exc.status, exc.document, state.cors, exc.headers)
         if exc.status == 408:
@@ -282,12 +283,17 @@ def _port(host: str) -> int | None:
 
 
 async def _read_body(
-    request: web.Request, route: Route, entry: RecordedRequest, state: State, errors: ErrorForms
+    request: web.Request,
+    app: web.Application,
+    route: Route,
+    entry: RecordedRequest,
+    state: State,
+    errors: ErrorForms,
 ) -> tuple[bytes, Any]:
     """The body as bytes and (for a JSON route) parsed; a 413 or 400 in the door's words."""
     if route.body == "none":
         return b"", None
-    timeout = request.app[SETTINGS].body_timeout
+    timeout = app[SETTINGS].body_timeout
     try:
         if request.content.is_eof():
             # The whole body came with the head (the usual case): nothing to wait for, so no
@@ -314,7 +320,7 @@ async def _read_body(
             ),
         ) from None
     except web.HTTPRequestEntityTooLarge as exc:
-        limit = request.app._client_max_size
+        limit = app._client_max_size
         size = request.content_length
         got = f"{size} bytes" if size is not None else "more than that"
         raise ApiAnswer(
@@ -325,7 +331,7 @@ async def _read_body(
                 "Send a smaller body, or start the fake with a larger max_body_bytes.",
             ),
         ) from exc
-    journal = request.app[ENGINE].journal
+    journal = app[ENGINE].journal
 
     def keep(parsed: Any) -> None:
         if route.journal:
@@ -344,10 +350,9 @@ async def _read_body(
 
 
 async def _deliver(
-    request: web.Request, entry: RecordedRequest, out: Out, state: State
+    request: web.Request, held: Held, entry: RecordedRequest, out: Out, state: State
 ) -> web.StreamResponse:
     """Put a handler's answer on the wire, badly when a fault says so."""
-    held = request.app[HELD]
     if isinstance(out, FaultOut):
         rng = fault_rng(state.seed, out.fault.kind, request.path, entry.body)
         await replace_answer(request, entry, out.fault, rng, held.wait)

@@ -4,11 +4,12 @@ every broken copy of the valid ones."""
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
 
-from fake_server._content import ContentSource, split_tokens
+from fake_server._content import WORDS, ContentSource, split_tokens
 from fake_server._schemas import SchemaViolation, validator
 from fake_server.dialects.openai_requests import ALLOWED_ROLES, chat_request_is_valid
 from fake_server.dialects.openai_shapes import SHAPES as PROFILES
@@ -134,3 +135,23 @@ def test_default_text_comes_cut_into_the_tokens_the_tokenizer_finds(count: int |
         text = ContentSource(seed, body).sentences(count)
         assert pieces == split_tokens(text)
         assert "".join(pieces) == text
+
+
+def _sentences_by_the_standard_library(rng: random.Random, count: int | None) -> str:
+    """The default text as first written with ``random``'s own calls: what the inlined draws
+    of ``sentence_pieces`` must give, so seeded answers stay the same."""
+    n = count if count is not None else rng.randint(1, 3)
+    sentences = []
+    for _ in range(n):
+        words = rng.choices(WORDS, k=rng.randint(4, 12))
+        sentences.append(" ".join([words[0].capitalize(), *words[1:]]) + ".")
+    return " ".join(sentences)
+
+
+@pytest.mark.parametrize("count", [None, 1, 3])
+def test_default_text_is_what_the_standard_librarys_draws_give(count: int | None) -> None:
+    for seed in range(500):
+        source = ContentSource(seed, {"model": "qwen/qwen3-8b", "seed": seed})
+        reference = random.Random()
+        reference.setstate(source.rng.getstate())
+        assert source.sentences(count) == _sentences_by_the_standard_library(reference, count)
