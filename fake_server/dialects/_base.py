@@ -149,12 +149,17 @@ class Call(NamedTuple):
     path: str
     match_info: Mapping[str, str]
     headers: Mapping[str, str]
-    content_type: str
     raw: bytes
     json: Any
     entry: RecordedRequest
     state: State
     engine: Engine
+
+    @property
+    def content_type(self) -> str:
+        """The body's media type: ``Content-Type`` without its parameters, in lower case
+        (read when a handler asks: most never do)."""
+        return self.headers.get("Content-Type", "").partition(";")[0].strip().lower()
 
 
 Handler = Callable[[Call], Awaitable[Out]]

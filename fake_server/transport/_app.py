@@ -173,7 +173,6 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
             request.path,
             request.match_info,
             request.headers,
-            request.content_type or "",
             raw,
             body,
             entry,
