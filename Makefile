@@ -7,7 +7,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 DOCS_STAMP := $(VENV)/.installed-docs
 APT_GET := DEBIAN_FRONTEND=noninteractive timeout 300 apt-get -qq -y
 
-.PHONY: serve test lint typecheck unasync bench wrk fuzz load docs stress-journal clean
+.PHONY: serve test lint typecheck unasync bench wrk valgrind fuzz load docs stress-journal clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,8 +56,16 @@ wrk:
 	  { $(APT_GET) install wrk || { $(APT_GET) update && $(APT_GET) install wrk; }; } >/dev/null; } || \
 	  echo "wrk not installed: bench_throughput.py uses its Python load generator"
 
-# Every benchmark in tests/benchmarks, then docs/benchmarks.md (about 10 minutes on 2 cores).
-bench: $(BENCH_STAMP) wrk
+# bench_instructions.py's counter: Debian's valgrind, installed like wrk; without it that one
+# benchmark reports no figure and the others run.
+valgrind:
+	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  echo "installing valgrind (Debian's package) for bench_instructions.py" && \
+	  { $(APT_GET) install valgrind || { $(APT_GET) update && $(APT_GET) install valgrind; }; } >/dev/null; } || \
+	  echo "valgrind not installed: bench_instructions.py will give no figure"
+
+# Every benchmark in tests/benchmarks, then docs/benchmarks.md (about 17 minutes on 2 cores).
+bench: $(BENCH_STAMP) wrk valgrind
 	$(BIN)/python tests/benchmarks/run_all.py
 
 # The fuzz and attack suite of tests/fuzz (see its README) against a fake subprocess: 100,000

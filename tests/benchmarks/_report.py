@@ -29,6 +29,7 @@ RUN_FILE = "run.json"
 SECTIONS: tuple[Callable[[Page], list[str]], ...] = (
     _report_plugin.per_test,
     _report_server.throughput,
+    _report_server.instructions,
     _report_server.streaming,
     _report_plugin.provider,
     _report_plugin.startup,

@@ -345,3 +345,46 @@ def memory(page: Page) -> list[str]:
 
         lines += page.chart("journal_memory", "journal memory chart", draw)
     return lines
+
+
+def instructions(page: Page) -> list[str]:
+    """Instructions per request and per test, the checkout against the fake before its split
+    into engine, doors and HTTP shell: the one comparison a shared machine does not move."""
+    lines = ["## Instructions: per request and per test, before and after the split", ""]
+    questions = ("instructions per chat request / before", "instructions per test / before")
+    gone = page.failed("instructions")
+    data = page.data("instructions")
+    before = data.get("before_commit")
+    results = data.get("results") or {}
+    now = next((label for label in results if label != before), None)
+    if gone or before not in results or now is None:
+        for question in questions:
+            page.target(question, page.state("instructions"), "<= 1.0x", None)
+        return lines + (gone or ["Not measured."])
+    lines += [
+        f"Counted by valgrind's callgrind (`bench_instructions.py --before {before}`, "
+        "`PYTHONHASHSEED=0`): the same figure on any run of the same code. A request: the "
+        f"fake's own instructions for each of {data['requests']} requests after a warm-up. A "
+        f"test: `bench_plugin.py`'s lmstudio test (script a reply, call the sync provider) "
+        f"under pytest, the total of {data['tests']} + 2 tests less that of 2, over "
+        f"{data['tests']}: pytest, the plugin, the provider and the fake together. Before: "
+        f"commit {before}, the last before the fake was split into engine, doors and HTTP "
+        "shell.",
+        "",
+    ]
+    names = {
+        "chat": "a chat request (default answer)",
+        "chat-stream": "a streamed chat request",
+        "test": "a test (scripted reply + provider call)",
+    }
+    rows = []
+    for kind, label in names.items():
+        if kind in results[before] and kind in results[now]:
+            old, new = results[before][kind], results[now][kind]
+            rows.append([label, f"{old:,.0f}", f"{new:,.0f}", f"{new / old:.3f}x"])
+    lines += table(["instructions for", f"at {before}", "now", "now / before"], rows)
+    for question, kind in zip(questions, ("chat", "test"), strict=True):
+        if kind in results[before] and kind in results[now]:
+            ratio = results[now][kind] / results[before][kind]
+            page.target(question, f"{ratio:.3f}x", "<= 1.0x", ratio <= 1.0)
+    return lines

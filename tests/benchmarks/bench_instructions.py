@@ -1,14 +1,22 @@
-"""Instructions the fake executes per request, counted by valgrind's callgrind: the one figure
+"""Instructions executed per request and per test, counted by valgrind's callgrind: the figures
 of the per-request path that other processes on a shared machine do not move at all.
 
-Each checkout's fake runs in a child process under callgrind; a warm-up, then the counters are
-zeroed (``callgrind_control -z``), ``--requests`` requests of a kind are sent over one
-keep-alive connection, and the counters dumped (``-d``): their total over the requests is the
-cost. The same client and bodies as ``bench_request_cpu.py``. Slow (callgrind runs the fake
-about 50 times slower: a minute or two a kind) and needs valgrind, so ``run_all.py`` does not
-run it; use it to compare two versions of the code, side by side:
+* A request kind (``chat``, ``chat-stream``, ...): each checkout's fake runs in a child process
+  under callgrind; a warm-up, then the counters are zeroed (``callgrind_control -z``),
+  ``--requests`` requests of the kind are sent over one keep-alive connection, and the
+  counters dumped (``-d``): their total over the requests is the cost. The same client and
+  bodies as ``bench_request_cpu.py``.
+* ``test``: the per-test suite of ``bench_plugin.py`` (``lmstudio_fake.chat.reply()`` and
+  ``lmstudio_sync_provider.complete()``) run by pytest under callgrind, with ``--tests`` + 2
+  tests and with 2; the difference of the two totals over ``--tests`` is what one test costs
+  (pytest, the plugin, the provider and the fake's thread), start-up and collection left out.
+
+Slow (callgrind runs Python about 50 times slower: a minute or two a kind and checkout) and
+needs valgrind (``make bench`` installs it when it can). ``--before COMMIT`` counts that
+commit of this repository beside the checkout (``_before.archived``); ``--root`` any other:
 
     python tests/benchmarks/bench_instructions.py --root /tmp/old --root . --json out.json
+    python tests/benchmarks/bench_instructions.py --before 81671e8 --kind chat,test
 """
 
 from __future__ import annotations
@@ -28,12 +36,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _before import archived
+from _harness import PLUGINS, pytest_env, write_suite
 from bench_request_cpu import FAKE_CHILD, KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 WARM_UP = 30
 #: A zero or dump is read by callgrind while the fake runs: requests keep it running meanwhile.
 CONTROL_TIMEOUT = 120.0
+#: A suite under callgrind: its start-up alone takes a minute.
+TEST_RUN_TIMEOUT = 900.0
 
 
 def _control(pid: int, flag: str, send: Callable[[], None]) -> None:
@@ -98,29 +110,117 @@ def count(root: Path, kind: str, requests: int) -> float:
         return int(found.group(1)) / sent[0]
 
 
+def count_per_test(root: Path, tests: int) -> float:
+    """Instructions per test of ``bench_plugin.py``'s lmstudio suite on ``root``'s plugin and
+    fake: the totals of ``tests`` + 2 tests and of 2, run side by side, differenced."""
+    with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
+        # Once without callgrind first: the bytecode caches written before either counted run
+        # starts (the two run at once and would race to write them).
+        warm = write_suite(Path(tmp), "lmstudio", 1)
+        subprocess.run(
+            _suite_command(),
+            cwd=warm,
+            env=_suite_env(root, warm),
+            capture_output=True,
+            check=True,
+            timeout=TEST_RUN_TIMEOUT,
+        )
+        runs = []
+        for n in (2, tests + 2):
+            project = write_suite(Path(tmp), "lmstudio", n)
+            out = project / "callgrind.out"
+            valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+            command = [*valgrind, *_suite_command()]
+            env = _suite_env(root, project)
+            process = subprocess.Popen(
+                command,
+                cwd=project,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            runs.append((n, project, out, process))
+        totals = []
+        for n, project, out, process in runs:
+            if process.wait(TEST_RUN_TIMEOUT) != 0:
+                raise RuntimeError(f"the {n}-test suite failed under callgrind ({root})")
+            passed = json.loads((project / "timer.json").read_text())["ends"]
+            if len(passed) != n:
+                raise RuntimeError(f"the {n}-test suite ran {len(passed)} tests ({root})")
+            totals.append(_total(out))
+        return (totals[1] - totals[0]) / tests
+
+
+def _suite_command() -> list[str]:
+    plugins = ["-p", PLUGINS["lmstudio"], "-p", "bench_timer"]
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins]
+
+
+def _suite_env(root: Path, project: Path) -> dict[str, str]:
+    return {
+        **pytest_env(autoload=False),
+        "PYTHONHASHSEED": "0",
+        "PYTHONPATH": str(root),
+        "BENCH_TIMER_OUT": str(project / "timer.json"),
+    }
+
+
+def _total(dump: Path) -> int:
+    found = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(), re.MULTILINE)
+    assert found is not None, f"no total in {dump}"
+    return int(found.group(1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--root", action="append", help="a checkout whose fake to count (repeat to compare)"
     )
-    parser.add_argument("--kind", default="chat,chat-stream", help="of: " + ", ".join(KINDS))
+    parser.add_argument(
+        "--before", metavar="COMMIT", help="also count this commit of the repository, first"
+    )
+    parser.add_argument(
+        "--kind", default="chat,chat-stream", help="of: " + ", ".join([*KINDS, "test"])
+    )
     parser.add_argument("--requests", type=int, default=300, help="requests a kind (300)")
+    parser.add_argument("--tests", type=int, default=100, help="tests counted by test (100)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     kinds = [k.strip() for k in args.kind.split(",") if k.strip()]
-    if set(kinds) - set(KINDS) or not 10 <= args.requests <= 10_000:
-        parser.error(f"--kind takes {', '.join(KINDS)}; --requests 10 to 10000")
+    if set(kinds) - {*KINDS, "test"} or not 10 <= args.requests <= 10_000:
+        parser.error(f"--kind takes {', '.join([*KINDS, 'test'])}; --requests 10 to 10000")
+    if not 10 <= args.tests <= 1000:
+        parser.error("--tests takes 10 to 1000")
     if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
         parser.error("needs valgrind (apt-get install valgrind)")
     roots = [Path(r).resolve() for r in (args.root or [str(ROOT)])]
-    results: dict[str, dict[str, float]] = {}
-    for kind in kinds:
-        for root in roots:
-            figure = count(root, kind, args.requests)
-            results.setdefault(str(root), {})[kind] = figure
-            print(f"{kind:12} {figure:12,.0f} instructions/request  {root}", flush=True)
+    labels = {str(root): str(root) for root in roots}
+    with tempfile.TemporaryDirectory(prefix="bench-instructions-before-") as tmp:
+        if args.before:
+            before = archived(args.before, Path(tmp))
+            roots.insert(0, before)
+            labels[str(before)] = args.before
+        results: dict[str, dict[str, float]] = {}
+        for kind in kinds:
+            unit = "test" if kind == "test" else "request"
+            for root in roots:
+                if kind == "test":
+                    figure = count_per_test(root, args.tests)
+                else:
+                    figure = count(root, kind, args.requests)
+                results.setdefault(labels[str(root)], {})[kind] = figure
+                print(
+                    f"{kind:12} {figure:14,.0f} instructions/{unit}  {labels[str(root)]}",
+                    flush=True,
+                )
     if args.json:
-        Path(args.json).write_text(json.dumps({"requests": args.requests, "results": results}))
+        report = {
+            "requests": args.requests,
+            "tests": args.tests,
+            "before_commit": args.before,
+            "results": results,
+        }
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
 

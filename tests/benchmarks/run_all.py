@@ -48,7 +48,7 @@ from _report_page import Outcome
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
-DEFAULT_BUDGET = 900.0
+DEFAULT_BUDGET = 1300.0
 PACKAGES = (
     "pytest-lmstudio",
     "aiohttp",
@@ -118,6 +118,13 @@ BENCHES = (
         ("--rounds", "15", "--baseline-commit", "c2f5688"),
         150,
         "cold start",
+    ),
+    Bench(
+        "instructions",
+        "bench_instructions.py",
+        ("--before", REFACTOR_BASE, "--kind", "chat,test", "--requests", "200", "--tests", "60"),
+        420,
+        "instructions per request and per test",
     ),
     Bench("timing", "bench_timing.py", ("--pairs", "200", "--runs", "3"), 120, "timing"),
     Bench("scale", "bench_scale.py", ("--rounds", "5"), 300, "scale"),
