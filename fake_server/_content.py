@@ -101,6 +101,8 @@ def prompt_tokens_for_completion(body: dict[str, Any]) -> int:
 
 _floor = math.floor
 _WORD_COUNT = float(len(WORDS))
+#: Each word with the space before it, as it follows another in a sentence.
+_SPACED_WORDS = tuple(f" {word}" for word in WORDS)
 
 
 def _below(getrandbits: Any, n: int) -> int:
@@ -163,10 +165,10 @@ class ContentSource:
         n = count if count is not None else 1 + _below(bits, 3)
         out: list[str] = []
         for _ in range(n):
-            words = [WORDS[_floor(draw() * _WORD_COUNT)] for _ in range(4 + _below(bits, 9))]
-            first = words[0].capitalize()
+            picks = [_floor(draw() * _WORD_COUNT) for _ in range(4 + _below(bits, 9))]
+            first = WORDS[picks[0]].capitalize()
             out.append(f" {first}" if out else first)
-            out.extend([f" {word}" for word in words[1:]])
+            out.extend([_SPACED_WORDS[i] for i in picks[1:]])
             out.append(".")
         return out
 
