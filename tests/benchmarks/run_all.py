@@ -80,7 +80,7 @@ BENCHES = (
     Bench(
         "throughput",
         "bench_throughput.py",
-        ("--seconds", "2", "--rounds", "3", "--before", REFACTOR_BASE),
+        ("--seconds", "2", "--rounds", "5", "--before", REFACTOR_BASE),
         300,
         "server throughput",
     ),
