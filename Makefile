@@ -65,8 +65,10 @@ valgrind:
 	  echo "valgrind not installed: bench_instructions.py will give no figure"
 
 # Every benchmark in tests/benchmarks, then docs/benchmarks.md (about 17 minutes on 2 cores).
+# The run's JSON stays in .bench/last: `run_all.py --from .bench/last` writes the page again.
 bench: $(BENCH_STAMP) wrk valgrind
-	$(BIN)/python tests/benchmarks/run_all.py
+	rm -rf .bench/last
+	$(BIN)/python tests/benchmarks/run_all.py --keep .bench/last
 
 # The fuzz and attack suite of tests/fuzz (see its README) against a fake subprocess: 100,000
 # requests or 470 s of fuzzing, whichever comes first; 570 s in all at most.

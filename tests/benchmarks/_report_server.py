@@ -7,6 +7,7 @@ the page and draws its chart; a benchmark that gave no figures gets a section th
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from _harness import (
@@ -25,20 +26,23 @@ DURATION = f"<= {STREAM_DURATION_ERROR * 100:g} %"
 MEMORY = f"< {MEMORY_MIB:g} MiB"
 
 
-def _against_before(page: Page, before: str, cells: list[dict[str, Any]]) -> list[str]:
+def _against_before(before: str, levels: list[str], results: dict[str, Any]) -> list[str]:
     """The fake against itself at ``before`` (the last commit before its split into engine,
-    doors and HTTP shell), measured in the same rounds: the split must not cost throughput."""
-    lowest = min(cell["ratio_on_to_before"] for cell in cells)
-    shown = page.target(
-        f"throughput, validation on / the fake at {before} (lowest concurrency level)",
-        f"{lowest:.2f}x",
-        ">= 1.0x at every concurrency",
-        lowest >= 1.0,
-    )
+    doors and HTTP shell): the ratio of each round's two measurements, taken one after the
+    other, then their median; beside it how far the fake's own rounds moved."""
+    quoted = []
+    for level in levels:
+        now = [r["rps"] for r in results[level]["fake-on"]["runs"]]
+        then = [r["rps"] for r in results[level]["fake-before"]["runs"]]
+        paired = statistics.median(a / b for a, b in zip(now, then, strict=True))
+        moved = (max(now) - min(now)) / statistics.median(now)
+        quoted.append(f"c={level} {paired:.2f}x (its rounds {moved:.0%} apart)")
     return [
         f"Against itself before the split into engine, doors and HTTP shell (the fake at commit "
-        f"{before}, `--before {before}`, validation on, in the same rounds): at least as many "
-        f"requests per second at every concurrency: {shown} (lowest {lowest:.2f}x).",
+        f"{before}, `--before {before}`, validation on, measured right after the checkout's "
+        f"fake in each round), the median of the rounds' ratios: {', '.join(quoted)}. With "
+        "rounds this far apart a few percent either way is noise, so whether the split costs "
+        "anything is judged on instructions, which do not move: the next section.",
         "",
     ]
 
@@ -107,7 +111,7 @@ def throughput(page: Page) -> list[str]:
         "",
     ]
     if before:
-        lines += _against_before(page, before, [results[level] for level in levels])
+        lines += _against_before(before, levels, results)
     lines += page.flagged("throughput")
 
     def draw(figure: Any, axes: Any) -> None:
