@@ -3,7 +3,7 @@ JSON Schema, and the turn each request asks for."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._content import (
@@ -13,7 +13,7 @@ from .._content import (
     prompt_tokens_for_texts,
 )
 from .._json import dumps
-from .._schemas import SchemaViolation, part_validator, shallow_validator, validator
+from .._schemas import SchemaViolation, envelope_check, part_validator, validator
 from ..engine import State, ToolSpec, Turn, TurnKind
 from ._base import ApiAnswer
 from .openai_shapes import SHAPES
@@ -91,9 +91,9 @@ def check_request(kind: TurnKind, body: Any, state: State) -> None:
         raise ApiAnswer(400, shapes.error_string(message, param="input"))
     if not state.validate:
         return
-    check = validator(REQUEST_SCHEMAS[kind])
     if kind == "chat" and chat_request_is_valid(body):
         return
+    check = validator(REQUEST_SCHEMAS[kind])
     if kind != "chat" and check.is_valid(body):
         return
     error = check.first_error(body) or SchemaViolation(REQUEST_SCHEMAS[kind], "invalid request", "")
@@ -161,13 +161,20 @@ def chat_request_is_valid(body: dict[str, Any]) -> bool:
     then each message against its role's definition only. Same verdict as the whole schema
     (whose ``oneOf`` over roles would try every role for every message); the whole schema
     still writes the message when this says no. Roles were checked before."""
-    if not shallow_validator(REQUEST_SCHEMAS["chat"], "messages")(body):
+    if not envelope_check(REQUEST_SCHEMAS["chat"], "messages")(body):
         return False
     for message in body["messages"]:
-        check = part_validator(COMMON_SCHEMA, f"#/$defs/{message['role']}_message")
+        role = message["role"]
+        check = _MESSAGE_CHECKS.get(role)
+        if check is None:
+            check = _MESSAGE_CHECKS[role] = part_validator(COMMON_SCHEMA, f"#/$defs/{role}_message")
         if not check(message):
             return False
     return True
+
+
+#: Each role's message check, by role: found once, not by the cache's key of two strings.
+_MESSAGE_CHECKS: dict[str, Callable[[Any], bool]] = {}
 
 
 def turn_of(kind: TurnKind, body: dict[str, Any], api: str) -> Turn:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from .._content import ContentSource
 from ._rules import Stream
@@ -19,11 +21,11 @@ class ToolCall:
     arguments: str
 
 
-@dataclass(slots=True)
-class Answer:
+class Answer(NamedTuple):
     """What the model says: text (cut into ``pieces`` for streaming), reasoning, tool calls,
     why it stopped, the token counts; ``plan`` times a scripted stream and carries its faults;
-    ``src`` and ``created`` give the ids and the timestamp."""
+    ``src`` and ``created`` give the ids and the timestamp. A named tuple, like ``Turn``: made
+    once a request, and never changed."""
 
     content: str | None
     pieces: list[str]
@@ -35,4 +37,4 @@ class Answer:
     reasoning: str | None = None
     plan: Stream | None = None
     #: the reasoning cut into stream pieces (sent before the content's)
-    reasoning_pieces: list[str] = field(default_factory=list)
+    reasoning_pieces: Sequence[str] = ()

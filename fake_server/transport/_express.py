@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -32,7 +32,7 @@ _SEND_LAST = ("Content-Type", "Content-Length", "ETag")
 
 def etag(data: bytes) -> str:
     """Express's weak ETag: ``W/"<length hex>-<base64 sha1, 27 chars>"``."""
-    digest = base64.b64encode(hashlib.sha1(data).digest()).decode("ascii")[:27]
+    digest = binascii.b2a_base64(hashlib.sha1(data).digest(), newline=False)[:27].decode()
     return f'W/"{len(data):x}-{digest}"'
 
 
