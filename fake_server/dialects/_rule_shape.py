@@ -5,9 +5,11 @@ millisecond, paid by each test that scripts an answer). Two rules of one shape m
 that differ only in text: the doors put a scripted text only where any string fits, and read
 nothing of it but whether it is missing, empty or blank (the token count of a blank text, the
 SDK's fragment count). So a shape that passed once passes again, and ``rule_problems`` checks
-each shape once per process. Everything else a rule says is part of its shape by value: tool
-calls, finish reason, usage, faults of the stream, the vectors' lengths, and the model and the
-profile it is checked with. ``tests/fake_server/test_rule_shape.py`` holds the doors to this.
+each shape once per process. Everything else a rule says is part of its shape by value (every
+field of its action but the texts, one added later included: tool calls, finish reason, usage,
+a stream's faults and timing, the vectors' lengths), with the door it is narrowed to and the
+model and profile it is checked with. ``tests/fake_server/test_rule_shape.py`` holds the doors
+to this.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Hashable, Iterable
+from dataclasses import fields
 from typing import Any
 
 from .._catalog import Model
@@ -68,40 +71,39 @@ def _model(model: Model) -> Hashable:
     return repr(model), tuple(model.instance_numbers), _by_value(model.instance_names)
 
 
+#: The fields whose value is free text (a string, or a stream's tuple of strings): only its
+#: class enters the shape. Every other field enters by value, one added later included, so a
+#: new field can cost a check but never skip one.
+_TEXT_FIELDS = frozenset({"content", "reasoning", "chunks", "error_message"})
+#: ``reply(json=...)``: the content is its JSON text, classed with the content; the value
+#: itself is read only against a request's ``response_format``, which a rule check has none of.
+_NOT_SENT = frozenset({"json"})
+
+
+def _field_key(name: str, value: Any) -> Hashable | None:
+    if name in _TEXT_FIELDS:
+        return _texts(value) if isinstance(value, tuple) else text_class(value)
+    if name == "embeddings":
+        return "none" if value is None else _vectors(value)
+    return _by_value(value)
+
+
 def rule_shape(rule: Rule, state: State, model: Model) -> Hashable | None:
     """The shape of ``rule`` checked against ``model`` in ``state``; None for a rule checked
     every time (a body given as it is, a value that is not JSON)."""
     action = rule.action
     if not isinstance(action, (Reply, Stream)):
         return None
-    calls, usage = _by_value(action.tool_calls), _by_value(action.usage)
-    if (calls is None and action.tool_calls) or (usage is None and action.usage):
-        return None  # not JSON: checked every time
-    if isinstance(action, Reply):
-        answer: tuple[Hashable, ...] = (
-            "reply",
-            text_class(action.content),
-            text_class(action.reasoning),
-            calls,
-            action.finish_reason,
-            usage,
-            _vectors(action.embeddings),
-            action.has_json,
-        )
-    else:
-        answer = (
-            "stream",
-            _texts(action.chunks),
-            _texts(action.reasoning),
-            text_class(action.error_message),
-            calls,
-            action.finish_reason,
-            usage,
-            (action.ttft, action.interval, action.jitter, action.split_seed),
-            (action.drop_after, action.stall_after, action.error_after, action.done),
-        )
+    answer: list[Hashable] = [type(action).__name__]
+    for spec in fields(action):
+        if spec.name in _NOT_SENT:
+            continue
+        key = _field_key(spec.name, getattr(action, spec.name))
+        if key is None:
+            return None  # not JSON: checked every time
+        answer.append((spec.name, key))
     context = (state.profile, state.reasoning_format, _model(model))
-    return rule.route, rule.matcher.api, answer, context
+    return rule.route, rule.matcher.api, tuple(answer), context
 
 
 def seen_valid(shape: Hashable | None) -> bool:

@@ -8,6 +8,7 @@ a rule that fails is refused every time, and what differs in more than text is c
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -133,3 +134,24 @@ def test_a_body_given_as_it_is_has_no_shape(fake: FakeLMStudio) -> None:
     odd_usage = _rule(Reply(content="x", usage={"prompt_tokens": 1.5j}))  # type: ignore[dict-item]
     model = _state(fake).catalog.models()[0]
     assert _rule_shape.rule_shape(odd_usage, _state(fake), model) is None
+
+
+def test_every_field_but_the_texts_enters_the_shape(fake: FakeLMStudio) -> None:
+    """Changing any other field of a stream changes its shape (a field added later enters
+    by value too: the key is built from the dataclass's fields)."""
+    other_values: dict[str, Any] = {
+        "ttft": 0.5, "interval": 0.1, "finish_reason": "length", "tool_calls": (CALL,),
+        "usage": {"prompt_tokens": 3}, "jitter": 0.2, "drop_after": 1, "stall_after": 1,
+        "error_after": 1, "done": False, "split_seed": 7,
+    }  # fmt: skip
+    base = Stream(chunks=("a", "b"))
+    texts = {"chunks", "reasoning", "error_message"}
+    assert {f.name for f in dataclasses.fields(Stream)} - texts == set(other_values)
+    model = _state(fake).catalog.models()[0]
+
+    def shape(action: Stream) -> Any:
+        return _rule_shape.rule_shape(_rule(action), _state(fake), model)
+
+    for name, value in other_values.items():
+        assert shape(dataclasses.replace(base, **{name: value})) != shape(base), name
+    assert shape(dataclasses.replace(base, chunks=("other", "text"))) == shape(base)
