@@ -17,6 +17,16 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from ._answers import (
+    parse_completion,
+    parse_download,
+    parse_embeddings,
+    parse_loaded,
+    parse_models,
+    parse_native_models,
+    parse_unloaded,
+    parse_v1_models,
+)
 from ._body import ACCEPT_ENCODING, BodyDecoder
 from ._config import LMStudioConfig
 from ._deadline import Deadline
@@ -62,14 +72,6 @@ from ._wire import (
     dumps,
     embeddings_body,
     error_from_body,
-    parse_completion,
-    parse_download,
-    parse_embeddings,
-    parse_loaded,
-    parse_models,
-    parse_native_models,
-    parse_unloaded,
-    parse_v1_models,
 )
 
 __all__ = ["Call", "ProviderCore", "chunks_from_completion", "is_missing_route"]

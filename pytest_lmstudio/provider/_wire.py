@@ -1,8 +1,8 @@
 """LM Studio's wire format on the client side: request bodies out, checked answers in.
 
 Shared by the async and the sync provider; no I/O here. The answers' structural checks
-(``parse_*``) live in ``_answers`` and are re-exported here; ``checked`` turns the ``ShapeError``
-they raise into an ``ApiError``.
+(``parse_*``) live in ``_answers``; ``checked`` turns the ``ShapeError`` they raise into an
+``ApiError``.
 """
 
 from __future__ import annotations
@@ -12,21 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from ._answers import (
-    ShapeError,
-    download_result,
-    fallback_capabilities,
-    parse_completion,
-    parse_download,
-    parse_embeddings,
-    parse_loaded,
-    parse_models,
-    parse_native_models,
-    parse_tool_call,
-    parse_unloaded,
-    parse_usage,
-    parse_v1_models,
-)
+from ._answers import ShapeError
 from ._defaults import PREVIEW_CHARS
 from ._errors import ProviderError, bad_answer, error_for_status, scrub
 from ._security import preview
@@ -41,27 +27,14 @@ __all__ = [
     "NATIVE_MODELS_PATH",
     "UNLOAD_PATH",
     "V1_MODELS_PATH",
-    "ShapeError",
     "chat_body",
     "checked",
     "decode_json",
-    "download_result",
     "download_status_path",
     "dumps",
     "embeddings_body",
     "error_from_body",
-    "fallback_capabilities",
     "loads",
-    "parse_completion",
-    "parse_download",
-    "parse_embeddings",
-    "parse_loaded",
-    "parse_models",
-    "parse_native_models",
-    "parse_tool_call",
-    "parse_unloaded",
-    "parse_usage",
-    "parse_v1_models",
     "why_not_json",
 ]
 

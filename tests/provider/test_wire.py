@@ -15,19 +15,21 @@ from pytest_lmstudio import (
     ToolCall,
     Usage,
 )
-from pytest_lmstudio.provider._wire import (
+from pytest_lmstudio.provider._answers import (
     ShapeError,
+    fallback_capabilities,
+    parse_completion,
+    parse_embeddings,
+    parse_models,
+    parse_native_models,
+)
+from pytest_lmstudio.provider._wire import (
     chat_body,
     checked,
     decode_json,
     dumps,
     embeddings_body,
     error_from_body,
-    fallback_capabilities,
-    parse_completion,
-    parse_embeddings,
-    parse_models,
-    parse_native_models,
 )
 
 
@@ -329,7 +331,7 @@ def test_a_body_that_is_not_json_is_quoted_without_the_token() -> None:
 
 
 def test_v1_answers_are_checked() -> None:
-    from pytest_lmstudio.provider._wire import (
+    from pytest_lmstudio.provider._answers import (
         ShapeError,
         parse_download,
         parse_loaded,
