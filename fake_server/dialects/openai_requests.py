@@ -3,7 +3,7 @@ JSON Schema, and the turn each request asks for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .._content import (
@@ -164,17 +164,10 @@ def chat_request_is_valid(body: dict[str, Any]) -> bool:
     if not envelope_check(REQUEST_SCHEMAS["chat"], "messages")(body):
         return False
     for message in body["messages"]:
-        role = message["role"]
-        check = _MESSAGE_CHECKS.get(role)
-        if check is None:
-            check = _MESSAGE_CHECKS[role] = part_validator(COMMON_SCHEMA, f"#/$defs/{role}_message")
+        check = part_validator(COMMON_SCHEMA, f"#/$defs/{message['role']}_message")
         if not check(message):
             return False
     return True
-
-
-#: Each role's message check, by role: found once, not by the cache's key of two strings.
-_MESSAGE_CHECKS: dict[str, Callable[[Any], bool]] = {}
 
 
 def turn_of(kind: TurnKind, body: dict[str, Any], api: str) -> Turn:

@@ -103,11 +103,7 @@ def count(root: Path, kind: str, requests: int) -> float:
             if process.stdin is not None:
                 process.stdin.close()
             process.wait(600)
-        dump = sorted(glob.glob(f"{out}.*"))[0]
-        text = Path(dump).read_text()
-        found = re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE)
-        assert found is not None, f"no total in {dump}"
-        return int(found.group(1)) / sent[0]
+        return _total(Path(sorted(glob.glob(f"{out}.*"))[0])) / sent[0]
 
 
 def count_per_test(root: Path, tests: int) -> float:
