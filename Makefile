@@ -48,21 +48,22 @@ $(DOCS_STAMP): $(STAMP)
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-# bench_throughput.py's load generator: Debian's wrk, installed when it is missing and we are
-# root. Elsewhere, or when it cannot be installed, the benchmark's Python load generator stands in.
-wrk:
-	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  echo "installing wrk (Debian's package) for bench_throughput.py" && \
-	  { $(APT_GET) install wrk || { $(APT_GET) update && $(APT_GET) install wrk; }; } >/dev/null; } || \
-	  echo "wrk not installed: bench_throughput.py uses its Python load generator"
+# A Debian package a benchmark needs, installed when it is missing and we are root: $(1) the
+# command and package, $(2) the benchmark, $(3) what happens without it.
+define apt_tool
+	@command -v $(1) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  echo "installing $(1) (Debian's package) for $(2)" && \
+	  { $(APT_GET) install $(1) || { $(APT_GET) update && $(APT_GET) install $(1); }; } >/dev/null; } || \
+	  echo "$(1) not installed: $(3)"
+endef
 
-# bench_instructions.py's counter: Debian's valgrind, installed like wrk; without it that one
-# benchmark reports no figure and the others run.
+# bench_throughput.py's load generator; without it, its Python load generator stands in.
+wrk:
+	$(call apt_tool,wrk,bench_throughput.py,bench_throughput.py uses its Python load generator)
+
+# bench_instructions.py's counter; without it that one benchmark gives no figure.
 valgrind:
-	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  echo "installing valgrind (Debian's package) for bench_instructions.py" && \
-	  { $(APT_GET) install valgrind || { $(APT_GET) update && $(APT_GET) install valgrind; }; } >/dev/null; } || \
-	  echo "valgrind not installed: bench_instructions.py will give no figure"
+	$(call apt_tool,valgrind,bench_instructions.py,bench_instructions.py will give no figure)
 
 # Every benchmark in tests/benchmarks, then docs/benchmarks.md (about 17 minutes on 2 cores).
 # The run's JSON stays in .bench/last: `run_all.py --from .bench/last` writes the page again.
