@@ -5,6 +5,7 @@ that gave no figures), with the small formatting helpers they share.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,6 +40,13 @@ class Outcome:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "**MISSED**"
+
+
+def paired(now: list[float], then: list[float]) -> tuple[float, float]:
+    """Two subjects measured in the same rounds: the median of the rounds' ratios now/then,
+    and how far ``now``'s own rounds moved (their range over their median)."""
+    ratio = statistics.median(a / b for a, b in zip(now, then, strict=True))
+    return ratio, (max(now) - min(now)) / statistics.median(now)
 
 
 def spread(values: list[float]) -> str:

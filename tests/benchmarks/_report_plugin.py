@@ -8,7 +8,6 @@ the page and draws its chart; a benchmark that gave no figures gets a section th
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 from _harness import (
@@ -20,7 +19,7 @@ from _harness import (
     SCALE_GROWTH,
     STARTUP_MS,
 )
-from _report_page import Page, spread, table, verdict
+from _report_page import Page, paired, spread, table, verdict
 
 RESPX = f"<= {PER_TEST_VS_RESPX:g}x"
 HTTPSERVER = f"<= {PER_TEST_VS_HTTPSERVER:g}x"
@@ -94,12 +93,11 @@ def per_test(page: Page) -> list[str]:
     ]
     if before:
         now, then = per["lmstudio"]["all_ms_per_test"], per["lmstudio-before"]["all_ms_per_test"]
-        paired = statistics.median(a / b for a, b in zip(now, then, strict=True))
-        moved = (max(now) - min(now)) / statistics.median(now)
+        ratio, moved = paired(now, then)
         lines += [
             f"Against itself before the fake's split into engine, doors and HTTP shell (commit "
             f"{before}, `--before {before}`, the same suite in the same rounds): "
-            f"{per['ratio_to_before']:.2f}x by the medians, {paired:.2f}x by the median of the "
+            f"{per['ratio_to_before']:.2f}x by the medians, {ratio:.2f}x by the median of the "
             f"rounds' ratios; its own rounds were {moved:.0%} apart, so the verdict is taken on "
             "the instructions a test costs, which do not move (the instructions section).",
             "",

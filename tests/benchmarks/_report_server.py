@@ -7,7 +7,6 @@ the page and draws its chart; a benchmark that gave no figures gets a section th
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 from _harness import (
@@ -17,7 +16,7 @@ from _harness import (
     STREAMING_VS_BARE,
     THROUGHPUT_VS_BARE,
 )
-from _report_page import Page, table
+from _report_page import Page, paired, table
 
 THROUGHPUT = f">= {THROUGHPUT_VS_BARE:g}x"
 STREAMING = f">= {STREAMING_VS_BARE:g}x"
@@ -34,9 +33,8 @@ def _against_before(before: str, levels: list[str], results: dict[str, Any]) -> 
     for level in levels:
         now = [r["rps"] for r in results[level]["fake-on"]["runs"]]
         then = [r["rps"] for r in results[level]["fake-before"]["runs"]]
-        paired = statistics.median(a / b for a, b in zip(now, then, strict=True))
-        moved = (max(now) - min(now)) / statistics.median(now)
-        quoted.append(f"c={level} {paired:.2f}x (its rounds {moved:.0%} apart)")
+        ratio, moved = paired(now, then)
+        quoted.append(f"c={level} {ratio:.2f}x (its rounds {moved:.0%} apart)")
     return [
         f"Against itself before the split into engine, doors and HTTP shell (the fake at commit "
         f"{before}, `--before {before}`, validation on, measured right after the checkout's "
